@@ -1,0 +1,217 @@
+"""The body model: SMPL parameters -> vertices, 24 joints and 23 surface keypoints.
+
+Files are loaded by smplx's own ``SMPL`` class (through ``data_struct``, since smplx opens
+files by path only as pickles) and skinned with smplx's ``lbs`` primitives. The open body
+(``models/open_body.npz``) ships with the project; a real SMPL file is a drop-in.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import smplx
+import torch
+from smplx.lbs import batch_rigid_transform, batch_rodrigues, blend_shapes, vertices2joints
+from smplx.utils import Struct
+
+from coach_backend.body.skeleton import (
+    KEYPOINT_NAMES,
+    NUM_BETAS,
+    NUM_BODY_JOINTS,
+    NUM_JOINTS,
+    SMPL_JOINT_NAMES,
+)
+from coach_backend.body.smpl_keypoints import smpl_keypoint_regressor
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OPEN_BODY_PATH = REPO_ROOT / "models" / "open_body.npz"
+# Where users put real SMPL files (converted with `python -m coach_backend.body.convert_pkl`).
+SMPL_DIR = REPO_ROOT / "models" / "smpl"
+SMPL_NEUTRAL_PATH = SMPL_DIR / "SMPL_NEUTRAL.npz"
+ENV_VAR = "COACH_BODY_MODEL"
+
+
+@dataclass
+class BodyParams:
+    """SMPL parameters, batched; rotations are axis-angle, translation in metres."""
+
+    global_orient: torch.Tensor  # (B,3)
+    body_pose: torch.Tensor  # (B,23,3)
+    betas: torch.Tensor  # (B,10)
+    transl: torch.Tensor  # (B,3)
+
+    @classmethod
+    def zeros(cls, batch: int = 1, dtype: torch.dtype = torch.float32) -> BodyParams:
+        return cls(
+            global_orient=torch.zeros(batch, 3, dtype=dtype),
+            body_pose=torch.zeros(batch, NUM_BODY_JOINTS, 3, dtype=dtype),
+            betas=torch.zeros(batch, NUM_BETAS, dtype=dtype),
+            transl=torch.zeros(batch, 3, dtype=dtype),
+        )
+
+    @classmethod
+    def from_numpy(cls, **arrays: np.ndarray) -> BodyParams:
+        """Missing fields are zero; a single frame (no batch axis) is batched."""
+        batch = next(np.asarray(a).reshape(-1, *_SHAPES[k]).shape[0] for k, a in arrays.items())
+        params = cls.zeros(batch)
+        for name, value in arrays.items():
+            tensor = torch.as_tensor(np.asarray(value), dtype=torch.float32)
+            setattr(params, name, tensor.reshape(batch, *_SHAPES[name]))
+        return params
+
+    @property
+    def batch_size(self) -> int:
+        return self.global_orient.shape[0]
+
+    def full_pose(self) -> torch.Tensor:
+        """(B,24,3): global orientation followed by the 23 body joints."""
+        return torch.cat([self.global_orient[:, None], self.body_pose], dim=1)
+
+    def to(self, device: torch.device | str) -> BodyParams:
+        return BodyParams(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
+
+_SHAPES = {
+    "global_orient": (3,),
+    "body_pose": (NUM_BODY_JOINTS, 3),
+    "betas": (NUM_BETAS,),
+    "transl": (3,),
+}
+
+
+@dataclass
+class BodyOutput:
+    vertices: torch.Tensor  # (B,V,3), or (B,len(vertex_ids),3) when a subset was asked for
+    joints: torch.Tensor  # (B,24,3) SMPL joints
+    keypoints: torch.Tensor  # (B,23,3) surface keypoints, KEYPOINT_NAMES order
+    joint_transforms: torch.Tensor  # (B,24,4,4) world transforms of the joints (posed)
+
+
+def resolve_model_path(path: str | Path | None = None) -> Path:
+    """Pick the body file: explicit path > $COACH_BODY_MODEL > models/smpl/SMPL_NEUTRAL.npz
+    (if the user put one there) > the shipped open body."""
+    configured = path if path is not None else os.environ.get(ENV_VAR)
+    if configured:
+        resolved = Path(configured).expanduser()
+        if not resolved.is_file():
+            source = "argument" if path is not None else f"${ENV_VAR}"
+            raise FileNotFoundError(
+                f"body model file {resolved} (from {source}) does not exist. Put a converted SMPL "
+                f"file there (python -m coach_backend.body.convert_pkl SMPL_NEUTRAL.pkl "
+                f"--out {resolved}) or unset it to use the open body."
+            )
+        return resolved
+    if SMPL_NEUTRAL_PATH.is_file():
+        return SMPL_NEUTRAL_PATH
+    if not OPEN_BODY_PATH.is_file():
+        raise FileNotFoundError(
+            f"the open body {OPEN_BODY_PATH} is missing; rebuild it with "
+            "python -m coach_backend.body.build_open_body"
+        )
+    return OPEN_BODY_PATH
+
+
+def load_body_struct(path: Path) -> Struct:
+    """A chumpy-free SMPL file (.npz) as the Struct smplx's SMPL class takes."""
+    if path.suffix == ".pkl":
+        raise ValueError(
+            f"{path} is a pickle; convert it once with "
+            f"python -m coach_backend.body.convert_pkl {path} --out {path.with_suffix('.npz')}"
+        )
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    missing = {"v_template", "shapedirs", "J_regressor", "weights", "kintree_table", "f"} - set(
+        arrays
+    )
+    if missing:
+        raise ValueError(f"{path} is not an SMPL-format body file: missing {sorted(missing)}")
+    if arrays["J_regressor"].shape[0] != NUM_JOINTS:
+        raise ValueError(
+            f"{path}: expected a 24-joint SMPL body, got {arrays['J_regressor'].shape}"
+        )
+    return Struct(**arrays)
+
+
+class BodyModel(torch.nn.Module):
+    """SMPL-format body: ``BodyModel()(BodyParams) -> BodyOutput``."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        super().__init__()
+        self.path = resolve_model_path(path)
+        struct = load_body_struct(self.path)
+        smpl = smplx.SMPL(model_path=str(self.path), data_struct=struct, num_betas=NUM_BETAS)
+        self.name = "open_body" if "keypoint_regressor" in struct.__dict__ else "smpl"
+        self.faces: np.ndarray = np.asarray(smpl.faces, dtype=np.int64)
+        self.register_buffer("v_template", smpl.v_template)
+        self.register_buffer("shapedirs", smpl.shapedirs)
+        self.register_buffer("J_regressor", smpl.J_regressor)
+        self.register_buffer("lbs_weights", smpl.lbs_weights)
+        self.register_buffer("parents", smpl.parents)
+        # The open body has no pose correctives; skipping an all-zero (V*3 x 207) product
+        # is most of the forward's cost.
+        self.has_pose_correctives = bool(smpl.posedirs.abs().max() > 0)
+        self.register_buffer("posedirs", smpl.posedirs if self.has_pose_correctives else None)
+        if "keypoint_regressor" in struct.__dict__:
+            keypoint_reg = np.asarray(struct.keypoint_regressor, dtype=np.float32)
+        else:
+            keypoint_reg = smpl_keypoint_regressor(struct.J_regressor, len(struct.v_template))
+        # Keypoints read only the vertices their regressor touches, so keep just that support.
+        support = np.flatnonzero(np.abs(keypoint_reg).sum(0) > 0)
+        self.register_buffer("keypoint_support", torch.as_tensor(support, dtype=torch.long))
+        self.register_buffer("keypoint_weights", torch.as_tensor(keypoint_reg[:, support]))
+        self.joint_names = list(SMPL_JOINT_NAMES)
+        self.keypoint_names = list(KEYPOINT_NAMES)
+
+    @property
+    def num_vertices(self) -> int:
+        return self.v_template.shape[0]
+
+    def forward(self, params: BodyParams, vertex_ids: torch.Tensor | None = None) -> BodyOutput:
+        """Pose the body. ``vertex_ids`` skins only those vertices (keypoints and joints are
+        always exact), which is what training losses need and several times cheaper."""
+        full_pose = params.full_pose()
+        batch = full_pose.shape[0]
+        v_shaped = self.v_template + blend_shapes(params.betas, self.shapedirs)
+        rest_joints = vertices2joints(self.J_regressor, v_shaped)
+        rot_mats = batch_rodrigues(full_pose.reshape(-1, 3)).reshape(batch, NUM_JOINTS, 3, 3)
+        if self.has_pose_correctives:
+            pose_feature = (rot_mats[:, 1:] - torch.eye(3, dtype=rot_mats.dtype)).reshape(batch, -1)
+            offsets = (pose_feature @ self.posedirs).reshape(batch, -1, 3)
+            v_shaped = v_shaped + offsets
+        posed_joints, transforms = batch_rigid_transform(rot_mats, rest_joints, self.parents)
+
+        wanted = torch.arange(self.num_vertices) if vertex_ids is None else vertex_ids
+        ids = torch.cat([wanted, self.keypoint_support])
+        skin = _skin(v_shaped[:, ids], self.lbs_weights[ids], transforms)
+        vertices, support = skin[:, : len(wanted)], skin[:, len(wanted) :]
+        keypoints = torch.einsum("kv,bvd->bkd", self.keypoint_weights, support)
+
+        shift = params.transl[:, None, :]
+        world = transforms.clone()
+        world[:, :, :3, 3] = posed_joints + params.transl[:, None, :]
+        return BodyOutput(
+            vertices=vertices + shift,
+            joints=posed_joints + shift,
+            keypoints=keypoints + shift,
+            joint_transforms=world,
+        )
+
+
+def _skin(vertices: torch.Tensor, weights: torch.Tensor, transforms: torch.Tensor) -> torch.Tensor:
+    """Linear blend skinning of (B,N,3) rest vertices with (N,24) weights."""
+    blended = torch.einsum("nj,bjik->bnik", weights, transforms[:, :, :3, :])
+    return torch.einsum("bnik,bnk->bni", blended[..., :3], vertices) + blended[..., 3]
+
+
+_CACHE: dict[Path, BodyModel] = {}
+
+
+def load_body_model(path: str | Path | None = None) -> BodyModel:
+    """The body model for ``path`` (see ``resolve_model_path``), loaded once per process."""
+    resolved = resolve_model_path(path)
+    if resolved not in _CACHE:
+        _CACHE[resolved] = BodyModel(resolved).eval()
+    return _CACHE[resolved]
