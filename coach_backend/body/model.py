@@ -173,15 +173,26 @@ class BodyModel(torch.nn.Module):
         """Pose the body. ``vertex_ids`` skins only those vertices (keypoints and joints are
         always exact), which is what training losses need and several times cheaper."""
         full_pose = params.full_pose()
-        batch = full_pose.shape[0]
-        v_shaped = self.v_template + blend_shapes(params.betas, self.shapedirs)
+        rotmats = batch_rodrigues(full_pose.reshape(-1, 3)).reshape(-1, NUM_JOINTS, 3, 3)
+        return self.from_rotmats(rotmats, params.betas, params.transl, vertex_ids)
+
+    def from_rotmats(
+        self,
+        rotmats: torch.Tensor,
+        betas: torch.Tensor,
+        transl: torch.Tensor,
+        vertex_ids: torch.Tensor | None = None,
+    ) -> BodyOutput:
+        """``forward`` with (B,24,3,3) rotation matrices, as networks predict them (no
+        axis-angle round trip, whose gradient is singular at the zero rotation)."""
+        batch = rotmats.shape[0]
+        v_shaped = self.v_template + blend_shapes(betas, self.shapedirs)
         rest_joints = vertices2joints(self.J_regressor, v_shaped)
-        rot_mats = batch_rodrigues(full_pose.reshape(-1, 3)).reshape(batch, NUM_JOINTS, 3, 3)
         if self.has_pose_correctives:
-            pose_feature = (rot_mats[:, 1:] - torch.eye(3, dtype=rot_mats.dtype)).reshape(batch, -1)
+            pose_feature = (rotmats[:, 1:] - torch.eye(3, dtype=rotmats.dtype)).reshape(batch, -1)
             offsets = (pose_feature @ self.posedirs).reshape(batch, -1, 3)
             v_shaped = v_shaped + offsets
-        posed_joints, transforms = batch_rigid_transform(rot_mats, rest_joints, self.parents)
+        posed_joints, transforms = batch_rigid_transform(rotmats, rest_joints, self.parents)
 
         wanted = torch.arange(self.num_vertices) if vertex_ids is None else vertex_ids
         ids = torch.cat([wanted, self.keypoint_support])
@@ -189,9 +200,9 @@ class BodyModel(torch.nn.Module):
         vertices, support = skin[:, : len(wanted)], skin[:, len(wanted) :]
         keypoints = torch.einsum("kv,bvd->bkd", self.keypoint_weights, support)
 
-        shift = params.transl[:, None, :]
+        shift = transl[:, None, :]
         world = transforms.clone()
-        world[:, :, :3, 3] = posed_joints + params.transl[:, None, :]
+        world[:, :, :3, 3] = posed_joints + shift
         return BodyOutput(
             vertices=vertices + shift,
             joints=posed_joints + shift,

@@ -1,0 +1,226 @@
+"""gRPC ``coach.v1.PoseStream`` server hosting many sessions.
+
+Threaded ``grpc.server``: each Subscribe call runs in a worker thread that blocks on its own
+:class:`~coach_backend.stream.hub.Subscription` queue, so back-pressure from one client (HTTP/2 flow
+control) only ever stalls that client's thread; the publisher just appends to bounded deques.
+``max_workers`` therefore bounds concurrent subscribers; calls beyond it get RESOURCE_EXHAUSTED.
+
+Auth: per-session bearer tokens in the ``authorization`` metadata. Missing/malformed ->
+UNAUTHENTICATED, unknown session -> NOT_FOUND, wrong token -> PERMISSION_DENIED. Tokens are only
+confidential with TLS (``StreamConfig.tls_cert``/``tls_key``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import grpc
+
+from .hub import DEFAULT_QUEUE_SIZE, SessionHub
+from .proto_gen import coach_pb2 as pb
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PoseStream"].full_name  # "coach.v1.PoseStream"
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    host: str = "127.0.0.1"  # "0.0.0.0" / "[::]" to serve a headset on the LAN
+    port: int = 0  # 0 = pick a free port (see PoseStreamServer.port)
+    queue_size: int = DEFAULT_QUEUE_SIZE  # per-subscriber frame queue
+    tls_cert: Path | None = None  # PEM certificate chain; TLS is on when cert and key are set
+    tls_key: Path | None = None  # PEM private key
+    max_workers: int = 32  # = max concurrent RPCs (each live Subscribe holds one thread)
+
+    def __post_init__(self) -> None:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key must be given together")
+        if self.queue_size < 1 or self.max_workers < 1:
+            raise ValueError("queue_size and max_workers must be >= 1")
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+
+class PoseStreamServer:
+    """Hosts sessions over gRPC. ``start()`` then ``add_session``; ``stop()`` ends all sessions."""
+
+    def __init__(self, config: StreamConfig | None = None) -> None:
+        self.config = config or StreamConfig()
+        self._lock = threading.Lock()
+        self._sessions: dict[str, tuple[SessionHub, str]] = {}
+        self._server: grpc.Server | None = None
+        self._port: int | None = None
+
+    # -- session management --
+    def add_session(
+        self, info: pb.SessionInfo, token: str, queue_size: int | None = None
+    ) -> SessionHub:
+        """Create and host a hub for ``info``; clients must present ``Bearer <token>``."""
+        hub = SessionHub(info, self.config.queue_size if queue_size is None else queue_size)
+        self.add_hub(hub, token)
+        return hub
+
+    def add_hub(self, hub: SessionHub, token: str) -> None:
+        if not token:
+            raise ValueError("an access token is required")
+        with self._lock:
+            if hub.session_id in self._sessions:
+                raise ValueError(f"session {hub.session_id!r} already exists")
+            self._sessions[hub.session_id] = (hub, token)
+
+    def remove_session(self, session_id: str, reason: str = "session removed") -> None:
+        """Stop hosting a session (ending it first, so its subscribers get StreamEnd)."""
+        with self._lock:
+            entry = self._sessions.pop(session_id, None)
+        if entry is not None:
+            entry[0].end(reason)
+
+    def hub(self, session_id: str) -> SessionHub:
+        with self._lock:
+            return self._sessions[session_id][0]
+
+    def session_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._sessions)
+
+    # -- lifecycle --
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("server not started")
+        return self._port
+
+    @property
+    def address(self) -> str:
+        return f"{self.config.host}:{self.port}"
+
+    def start(self) -> int:
+        """Bind and start serving; returns the bound port."""
+        cfg = self.config
+        server = grpc.server(
+            ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix="pose-stream"),
+            handlers=[self._generic_handler()],
+            maximum_concurrent_rpcs=cfg.max_workers,
+            options=[("grpc.so_reuseport", 0)],  # a taken port must fail, not be shared
+        )
+        target = f"{cfg.host}:{cfg.port}"
+        if cfg.tls:
+            assert cfg.tls_cert is not None and cfg.tls_key is not None
+            creds = grpc.ssl_server_credentials(
+                [(Path(cfg.tls_key).read_bytes(), Path(cfg.tls_cert).read_bytes())]
+            )
+            port = server.add_secure_port(target, creds)
+        else:
+            port = server.add_insecure_port(target)
+        if port == 0:
+            raise OSError(f"could not bind {target}")
+        server.start()
+        self._server, self._port = server, port
+        return port
+
+    def stop(self, grace: float | None = 2.0, reason: str = "server shutting down") -> None:
+        """End every session (clients get StreamEnd), then stop gRPC after ``grace`` seconds."""
+        with self._lock:
+            hubs = [hub for hub, _ in self._sessions.values()]
+        for hub in hubs:
+            hub.end(reason)
+        if self._server is not None:
+            self._server.stop(grace).wait()
+            self._server = None
+
+    def __enter__(self) -> PoseStreamServer:
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- RPCs --
+    def _generic_handler(self) -> grpc.GenericRpcHandler:
+        # Hand-built instead of add_PoseStreamServicer_to_server so that Subscribe can send the
+        # hub's pre-serialized bytes as-is (serialize once per frame, not once per subscriber).
+        return grpc.method_handlers_generic_handler(
+            SERVICE_NAME,
+            {
+                "ListSessions": grpc.unary_unary_rpc_method_handler(
+                    self._list_sessions,
+                    request_deserializer=pb.ListSessionsRequest.FromString,
+                    response_serializer=pb.ListSessionsResponse.SerializeToString,
+                ),
+                "GetSessionInfo": grpc.unary_unary_rpc_method_handler(
+                    self._get_session_info,
+                    request_deserializer=pb.GetSessionInfoRequest.FromString,
+                    response_serializer=pb.SessionInfo.SerializeToString,
+                ),
+                "Subscribe": grpc.unary_stream_rpc_method_handler(
+                    self._subscribe,
+                    request_deserializer=pb.SubscribeRequest.FromString,
+                    response_serializer=None,  # yields an already serialized StreamMessage
+                ),
+            },
+        )
+
+    def _list_sessions(
+        self, request: pb.ListSessionsRequest, context: grpc.ServicerContext
+    ) -> pb.ListSessionsResponse:
+        token = _bearer_token(context)
+        with self._lock:
+            hubs = [hub for hub, tok in self._sessions.values() if _token_ok(token, tok)]
+        return pb.ListSessionsResponse(sessions=[hub.info for hub in hubs])
+
+    def _get_session_info(
+        self, request: pb.GetSessionInfoRequest, context: grpc.ServicerContext
+    ) -> pb.SessionInfo:
+        return self._authorize(request.session_id, context).info
+
+    def _subscribe(
+        self, request: pb.SubscribeRequest, context: grpc.ServicerContext
+    ) -> Iterator[bytes]:
+        hub = self._authorize(request.session_id, context)
+        sub = hub.subscribe(peer=context.peer())
+        # Client cancel / deadline / server stop: close() wakes the thread blocked in next_bytes.
+        context.add_callback(sub.close)
+        try:
+            while (data := sub.next_bytes()) is not None:
+                yield data
+        finally:
+            sub.close()
+
+    def _authorize(self, session_id: str, context: grpc.ServicerContext) -> SessionHub:
+        token = _bearer_token(context)
+        with self._lock:
+            entry = self._sessions.get(session_id)
+        if entry is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown session {session_id!r}")
+        assert entry is not None
+        hub, expected = entry
+        if not _token_ok(token, expected):
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "token not valid for this session")
+        return hub
+
+
+def _bearer_token(context: grpc.ServicerContext) -> str:
+    for key, value in context.invocation_metadata():
+        if key == "authorization" and isinstance(value, str):
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer <token>'")
+    raise AssertionError("unreachable")  # abort raises
+
+
+def _token_ok(presented: str, expected: str) -> bool:
+    return hmac.compare_digest(presented.encode(), expected.encode())  # constant time
