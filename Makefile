@@ -10,9 +10,9 @@ PIP := $(PY) -m pip install -q --disable-pip-version-check
 
 .PHONY: setup deps-debian test demo lint clean
 
-setup: $(STAMP) deps-debian
+setup: deps-debian $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile tools/package-lock.json
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
@@ -21,10 +21,13 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) -e '.[dev]'
 	# mediapipe declares numpy<2/jax/protobuf<5 but runs with what pyproject installs.
 	$(PIP) --no-deps mediapipe==0.10.21
+	# Node tools for tests (Khronos glTF validator), pinned by tools/package-lock.json.
+	cd tools && npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
 deps-debian:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
 		$(SUDO) apt-get update -qq && \

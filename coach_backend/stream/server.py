@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import grpc
 
@@ -54,26 +55,28 @@ class PoseStreamServer:
     def __init__(self, config: StreamConfig | None = None) -> None:
         self.config = config or StreamConfig()
         self._lock = threading.Lock()
-        self._sessions: dict[str, tuple[SessionHub, str]] = {}
+        self._sessions: dict[str, tuple[SessionHub, tuple[str, ...]]] = {}
         self._server: grpc.Server | None = None
         self._port: int | None = None
 
     # -- session management --
     def add_session(
-        self, info: pb.SessionInfo, token: str, queue_size: int | None = None
+        self, info: pb.SessionInfo, token: str | Iterable[str], queue_size: int | None = None
     ) -> SessionHub:
-        """Create and host a hub for ``info``; clients must present ``Bearer <token>``."""
+        """Create and host a hub for ``info``; clients must present ``Bearer <token>`` (any one
+        of several tokens, e.g. a coach's and a read-only viewer's)."""
         hub = SessionHub(info, self.config.queue_size if queue_size is None else queue_size)
         self.add_hub(hub, token)
         return hub
 
-    def add_hub(self, hub: SessionHub, token: str) -> None:
-        if not token:
+    def add_hub(self, hub: SessionHub, token: str | Iterable[str]) -> None:
+        tokens = (token,) if isinstance(token, str) else tuple(token)
+        if not tokens or not all(tokens):
             raise ValueError("an access token is required")
         with self._lock:
             if hub.session_id in self._sessions:
                 raise ValueError(f"session {hub.session_id!r} already exists")
-            self._sessions[hub.session_id] = (hub, token)
+            self._sessions[hub.session_id] = (hub, tokens)
 
     def remove_session(self, session_id: str, reason: str = "session removed") -> None:
         """Stop hosting a session (ending it first, so its subscribers get StreamEnd)."""
@@ -173,13 +176,31 @@ class PoseStreamServer:
             },
         )
 
+    # -- transport-neutral auth (shared by native gRPC and gRPC-Web, see grpc_web.py) --
+    def sessions_for(self, token: str) -> list[pb.SessionInfo]:
+        """SessionInfos of the sessions that ``token`` unlocks (ListSessions)."""
+        with self._lock:
+            hubs = [hub for hub, tok in self._sessions.values() if _token_ok(token, tok)]
+        return [hub.info for hub in hubs]
+
+    def authorize(self, session_id: str, token: str) -> SessionHub:
+        """The hub of ``session_id`` if ``token`` is valid for it, else :class:`StreamError`
+        NOT_FOUND (unknown session) or PERMISSION_DENIED (wrong token)."""
+        with self._lock:
+            entry = self._sessions.get(session_id)
+        if entry is None:
+            raise StreamError(grpc.StatusCode.NOT_FOUND, f"unknown session {session_id!r}")
+        hub, expected = entry
+        if not _token_ok(token, expected):
+            raise StreamError(grpc.StatusCode.PERMISSION_DENIED, "token not valid for this session")
+        return hub
+
+    # -- native gRPC RPCs --
     def _list_sessions(
         self, request: pb.ListSessionsRequest, context: grpc.ServicerContext
     ) -> pb.ListSessionsResponse:
-        token = _bearer_token(context)
-        with self._lock:
-            hubs = [hub for hub, tok in self._sessions.values() if _token_ok(token, tok)]
-        return pb.ListSessionsResponse(sessions=[hub.info for hub in hubs])
+        token = _grpc_call(context, lambda: bearer_token(context.invocation_metadata()))
+        return pb.ListSessionsResponse(sessions=self.sessions_for(token))
 
     def _get_session_info(
         self, request: pb.GetSessionInfoRequest, context: grpc.ServicerContext
@@ -200,27 +221,44 @@ class PoseStreamServer:
             sub.close()
 
     def _authorize(self, session_id: str, context: grpc.ServicerContext) -> SessionHub:
-        token = _bearer_token(context)
-        with self._lock:
-            entry = self._sessions.get(session_id)
-        if entry is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown session {session_id!r}")
-        assert entry is not None
-        hub, expected = entry
-        if not _token_ok(token, expected):
-            context.abort(grpc.StatusCode.PERMISSION_DENIED, "token not valid for this session")
-        return hub
+        return _grpc_call(
+            context,
+            lambda: self.authorize(session_id, bearer_token(context.invocation_metadata())),
+        )
 
 
-def _bearer_token(context: grpc.ServicerContext) -> str:
-    for key, value in context.invocation_metadata():
-        if key == "authorization" and isinstance(value, str):
+class StreamError(Exception):
+    """A call failed with a gRPC status; each transport turns it into its own error reply."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def bearer_token(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:
+    """The token of the ``authorization: Bearer <token>`` metadata entry (keys lower-case, as
+    gRPC and HTTP/2 deliver them), else :class:`StreamError` UNAUTHENTICATED."""
+    for key, value in metadata or ():
+        if key.lower() == "authorization" and isinstance(value, str):
             scheme, _, token = value.partition(" ")
             if scheme.lower() == "bearer" and token.strip():
                 return token.strip()
-    context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer <token>'")
-    raise AssertionError("unreachable")  # abort raises
+    raise StreamError(grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer <token>'")
 
 
-def _token_ok(presented: str, expected: str) -> bool:
-    return hmac.compare_digest(presented.encode(), expected.encode())  # constant time
+_T = TypeVar("_T")
+
+
+def _grpc_call(context: grpc.ServicerContext, fn: Callable[[], _T]) -> _T:
+    try:
+        return fn()
+    except StreamError as err:
+        context.abort(err.code, err.message)
+        raise AssertionError("unreachable") from err  # abort raises
+
+
+def _token_ok(presented: str, expected: tuple[str, ...]) -> bool:
+    # Constant time per token, and every token is compared (no early exit on a match).
+    results = [hmac.compare_digest(presented.encode(), tok.encode()) for tok in expected]
+    return any(results)
