@@ -95,11 +95,14 @@ def rasterize_silhouette_exact(
     return img.astype(np.float32)
 
 
-def project_to_crop(points_cam: torch.Tensor, crop_intrinsics: torch.Tensor) -> torch.Tensor:
+def project_to_crop(
+    points_cam: torch.Tensor, crop_intrinsics: torch.Tensor, min_depth: float = _MIN_DEPTH
+) -> torch.Tensor:
     """Differentiable (B, N, 3) camera-frame points -> (B, N, 2) crop pixels with the crop camera
-    (`RepresentationBatch.crop_intrinsics`, (B, 4) fx, fy, cx, cy); feeds `soft_silhouette`."""
+    (`RepresentationBatch.crop_intrinsics`, (B, 4) fx, fy, cx, cy); feeds `soft_silhouette`.
+    Depth is clamped at `min_depth` (losses use ~0.1 m so a wild prediction can't explode)."""
     fx, fy, cx, cy = (crop_intrinsics[:, i, None] for i in range(4))
-    z = points_cam[..., 2].clamp_min(_MIN_DEPTH)
+    z = points_cam[..., 2].clamp_min(min_depth)
     return torch.stack([fx * points_cam[..., 0] / z + cx, fy * points_cam[..., 1] / z + cy], -1)
 
 

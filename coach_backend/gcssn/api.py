@@ -1,0 +1,218 @@
+"""Inference: representations (or your own 2D keypoints) -> SMPL parameters and 3D points.
+
+from coach_backend.gcssn import reconstruct_from_keypoints
+result = reconstruct_from_keypoints(keypoints_px, confidences, image_size=(640, 480))
+result.joints  # (T,24,3) metres, camera frame (OpenCV axes: x right, y down, z forward)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from coach_backend.body import BodyModel, load_body_model
+from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_KEYPOINTS
+from coach_backend.gcssn.geometry import pelvis_position, rest_pelvis
+from coach_backend.gcssn.network import GCSSN, NetworkConfig, Prediction
+from coach_backend.perception.types import (
+    Camera,
+    CropBox,
+    PerceptionConfig,
+    Representation,
+    RepresentationBatch,
+    square_box,
+    stack,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_WEIGHTS = REPO_ROOT / "models" / "gcssn_self.pt"
+
+
+@dataclass
+class Reconstruction:
+    """Per-frame results, camera frame, metres; rows with valid=False had no person."""
+
+    global_orient: np.ndarray  # (T,3) axis-angle
+    body_pose: np.ndarray  # (T,23,3) axis-angle
+    betas: np.ndarray  # (T,10)
+    transl: np.ndarray  # (T,3)
+    joints: np.ndarray  # (T,24,3) SMPL joints
+    keypoints: np.ndarray  # (T,23,3) surface keypoints (KEYPOINT_NAMES order)
+    valid: np.ndarray  # (T,) bool
+
+    def __len__(self) -> int:
+        return len(self.valid)
+
+
+def load_gcssn(path: str | Path = DEFAULT_WEIGHTS) -> GCSSN:
+    """Shipped or trained weights (a `.pt` written by `gcssn.train --export`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"GC-SSN weights {path} not found")
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    card = saved["card"]
+    net = GCSSN(
+        NetworkConfig(**{**card["network"], "channels": tuple(card["network"]["channels"])})
+    )
+    net.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
+    net.card = card
+    return net.eval()
+
+
+class Reconstructor:
+    """GC-SSN plus the body model: representations -> `Reconstruction`.
+
+    refine_steps > 0 runs that many steps of test-time fitting (2D + silhouette + prior),
+    initialised from the network; it trades latency for accuracy.
+    """
+
+    def __init__(
+        self,
+        weights: str | Path | GCSSN = DEFAULT_WEIGHTS,
+        body: BodyModel | None = None,
+        refine_steps: int = 0,
+    ) -> None:
+        self.net = weights if isinstance(weights, GCSSN) else load_gcssn(weights)
+        self.body = body or load_body_model()
+        self.refine_steps = refine_steps
+        self._prior = None
+
+    @property
+    def resolution(self) -> int:
+        return self.net.config.resolution
+
+    def predict(self, reps: RepresentationBatch) -> Reconstruction:
+        b = len(reps)
+        valid = reps.has_person.clone()
+        with torch.no_grad():
+            prediction = self.net(reps)
+        rotmats, betas = prediction.rotmats, prediction.betas
+        pelvis = pelvis_position(prediction.camera, reps.crop_intrinsics, self.resolution)
+        if self.refine_steps > 0:
+            rotmats, betas, pelvis = self._refine(reps, prediction)
+        with torch.no_grad():
+            transl = pelvis - rest_pelvis(self.body, betas)
+            out = self.body.from_rotmats(rotmats, betas, transl, torch.zeros(0, dtype=torch.long))
+        import roma
+
+        rotvecs = roma.rotmat_to_rotvec(rotmats).numpy()
+        keep = valid.numpy()
+
+        def masked(a: torch.Tensor | np.ndarray) -> np.ndarray:
+            a = a.detach().numpy() if isinstance(a, torch.Tensor) else a
+            return np.where(keep.reshape(-1, *[1] * (a.ndim - 1)), a, 0.0).astype(np.float32)
+
+        return Reconstruction(
+            global_orient=masked(rotvecs[:, 0]),
+            body_pose=masked(rotvecs[:, 1:]),
+            betas=masked(betas),
+            transl=masked(transl),
+            joints=masked(out.joints),
+            keypoints=masked(out.keypoints),
+            valid=keep.astype(bool).reshape(b),
+        )
+
+    def _refine(self, reps: RepresentationBatch, prediction: Prediction):
+        from coach_backend.gcssn.refine import FitConfig, fit_to_representation
+        from coach_backend.perception.render import cluster_vertices
+        from coach_backend.prior.model import load_pose_prior
+
+        if self._prior is None:
+            self._prior = load_pose_prior()
+            rest = self.body.v_template.numpy().astype(np.float64)
+            self._fit_ids = torch.as_tensor(cluster_vertices(rest, self.body.faces, 0.06)[0])
+        fit = fit_to_representation(
+            reps, prediction, self.body, self._prior, self._fit_ids, FitConfig(self.refine_steps)
+        )
+        return fit.rotmats, fit.betas, fit.pelvis
+
+
+def representation_from_keypoints(
+    keypoints_px: np.ndarray,
+    confidences: np.ndarray,
+    camera: Camera,
+    silhouette: np.ndarray | None = None,
+    config: PerceptionConfig | None = None,
+    min_confidence: float = 0.3,
+) -> Representation:
+    """One frame of user keypoints (K,2 full-frame px, KEYPOINT_NAMES order) and an optional
+    full-frame silhouette -> the representation GC-SSN reads (same crop rule as perception)."""
+    config = config or PerceptionConfig()
+    seen = confidences >= min_confidence
+    if not seen.any():
+        return Representation.empty(camera, config.resolution)
+    points = keypoints_px[seen]
+    lo, hi = points.min(0), points.max(0)
+    if silhouette is not None:
+        ys, xs = np.nonzero(silhouette > 0.5)
+        if len(xs):
+            lo = np.minimum(lo, [xs.min(), ys.min()])
+            hi = np.maximum(hi, [xs.max(), ys.max()])
+    cx, cy, side = square_box(lo, hi, config.margin, config.min_box_side)
+    box = CropBox(float(cx), float(cy), float(side), config.resolution)
+    conf = np.where(seen, confidences, 0.0).astype(np.float32)
+    crop_points = box.to_crop(keypoints_px.astype(np.float64)).astype(np.float32)
+    crop_silhouette = None
+    if silhouette is not None:
+        crop_silhouette = np.clip(box.crop_image(silhouette.astype(np.float32)), 0.0, 1.0)
+    return Representation(
+        keypoints=crop_points * (conf[:, None] > 0),
+        confidences=conf,
+        silhouette=crop_silhouette,
+        box=box,
+        camera=camera,
+        has_person=True,
+    )
+
+
+def reconstruct_from_keypoints(
+    keypoints: np.ndarray,
+    confidences: np.ndarray,
+    image_size: tuple[int, int],
+    intrinsics: tuple[float, float, float, float] | None = None,
+    silhouettes: np.ndarray | None = None,
+    weights: str | Path = DEFAULT_WEIGHTS,
+    refine_steps: int = 0,
+) -> Reconstruction:
+    """SMPL from your own 2D keypoints.
+
+    keypoints: (T,K,2) pixels, K = 23 in `coach_backend.body.KEYPOINT_NAMES` order (COCO-17,
+        then left big toe, small toe, heel, right big toe, small toe, heel).
+    confidences: (T,K) in [0, 1]; 0 marks a missing keypoint.
+    image_size: (width, height) in pixels.
+    intrinsics: (fx, fy, cx, cy) in pixels; default `Camera.default_for(width, height)`.
+    silhouettes: optional (T,H,W) full-frame person masks in [0, 1].
+    Returns per-frame SMPL parameters and 3D joints/keypoints in metres, camera frame.
+    """
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    confidences = np.asarray(confidences, dtype=np.float32)
+    if keypoints.ndim != 3 or keypoints.shape[1:] != (NUM_KEYPOINTS, 2):
+        raise ValueError(
+            f"keypoints must be (T,{NUM_KEYPOINTS},2) in the order {KEYPOINT_NAMES}, "
+            f"got {keypoints.shape}"
+        )
+    if confidences.shape != keypoints.shape[:2]:
+        raise ValueError(f"confidences must be {keypoints.shape[:2]}, got {confidences.shape}")
+    width, height = image_size
+    if intrinsics is None:
+        camera = Camera.default_for(width, height)
+    else:
+        camera = Camera(*(float(v) for v in intrinsics), width, height)
+    if silhouettes is not None and silhouettes.shape[1:] != (height, width):
+        raise ValueError(f"silhouettes must be (T,{height},{width}), got {silhouettes.shape}")
+    reconstructor = Reconstructor(weights, refine_steps=refine_steps)
+    config = PerceptionConfig(resolution=reconstructor.resolution)
+    reps = [
+        representation_from_keypoints(
+            keypoints[t],
+            confidences[t],
+            camera,
+            None if silhouettes is None else silhouettes[t],
+            config,
+        )
+        for t in range(len(keypoints))
+    ]
+    return reconstructor.predict(stack(reps))
