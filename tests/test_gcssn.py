@@ -21,7 +21,7 @@ from coach_backend.gcssn.geometry import (
 from coach_backend.gcssn.losses import keypoint_reprojection, silhouette_agreement
 from coach_backend.gcssn.refine import FitConfig, fit_to_representation
 from coach_backend.gcssn.synthetic import SyntheticSource, drop_keypoints, remove_silhouettes
-from coach_backend.gcssn.train import Trainer, TrainConfig
+from coach_backend.gcssn.train import TrainConfig, Trainer
 from coach_backend.mocap import load_bvh, retarget
 from coach_backend.perception.render import cluster_vertices, project_to_crop
 from coach_backend.prior import load_pose_prior

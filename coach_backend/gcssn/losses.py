@@ -16,7 +16,6 @@ from coach_backend.gcssn.network import Prediction
 from coach_backend.perception.render import project_to_crop
 from coach_backend.perception.types import RepresentationBatch
 
-
 MIN_LOSS_DEPTH = 0.1  # metres: a body predicted at the lens must not blow up the 2D terms
 
 
