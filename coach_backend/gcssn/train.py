@@ -59,6 +59,9 @@ class TrainConfig:
     checkpoint_every: int = 250
     cycle_every: int = 2  # cycle-consistency costs a render: apply it every n-th step
     resolution: int = 64
+    real_videos: tuple[Path, ...] = ()  # legally usable footage; MediaPipe makes its inputs
+    real_fraction: float = 0.25  # share of self-supervised steps drawn from real footage
+    real_every_nth_frame: int = 3
 
 
 def _git_commit() -> str:
@@ -93,6 +96,32 @@ class Pool:
             **{f.name: getattr(self.reps, f.name)[idx] for f in fields(RepresentationBatch)}
         )
         return reps, self.truth[chunk].select(torch.as_tensor(rows % self.chunk))
+
+
+def real_representations(
+    video: Path, resolution: int, every_nth: int, min_keypoints: int = 10
+) -> RepresentationBatch | None:
+    """MediaPipe representations of a real video (every n-th frame, confident people only).
+    There is no 3D truth for these, so they only ever feed self-supervised losses."""
+    import av
+
+    from coach_backend.perception import PerceptionConfig, stack
+    from coach_backend.perception.mediapipe_source import MediaPipeDetector
+
+    reps = []
+    with (
+        av.open(str(video)) as container,
+        MediaPipeDetector(PerceptionConfig(resolution=resolution)) as detector,
+    ):
+        for index, frame in enumerate(
+            tqdm(container.decode(video=0), desc=f"MediaPipe {video.name}")
+        ):
+            if index % every_nth:
+                continue
+            rep = detector.detect(frame.to_ndarray(format="bgr24"))
+            if rep.has_person and int((rep.confidences > 0.5).sum()) >= min_keypoints:
+                reps.append(rep)
+    return stack(reps) if reps else None
 
 
 def _cat_reps(items: list[RepresentationBatch]) -> RepresentationBatch:
@@ -227,9 +256,16 @@ class Trainer:
         cfg = self.config
         resumed = self.try_resume()
         pool = Pool(self.source, cfg.pool, chunk=min(256, cfg.pool))
+        real = []
+        if cfg.mode == "self":
+            for video in cfg.real_videos:
+                found = real_representations(video, cfg.resolution, cfg.real_every_nth_frame)
+                if found is not None:
+                    real.append(found)
         print(
             f"GC-SSN {cfg.mode}: {parameter_count(self.net) / 1e6:.2f} M parameters, "
-            f"pool {len(pool)}, {'resuming at step ' + str(self.step) if resumed else 'fresh'}"
+            f"pool {len(pool)}, real frames {sum(len(r) for r in real)}, "
+            f"{'resuming at step ' + str(self.step) if resumed else 'fresh'}"
         )
         self.net.train()
         bar = tqdm(total=cfg.steps, initial=self.step, desc=f"train {cfg.mode}", unit="step")
@@ -238,8 +274,14 @@ class Trainer:
             rows = self.rng.integers(0, pool.chunk, cfg.batch) + pool.chunk * int(
                 self.rng.integers(0, len(pool) // pool.chunk)
             )
-            clean, truth = pool.take(rows)
-            reps = corrupt(clean, self.noise, self.rng)
+            if real and self.rng.random() < cfg.real_fraction:
+                # One video per batch: the cycle renders with that video's camera.
+                footage = real[int(self.rng.integers(len(real)))]
+                take = torch.as_tensor(self.rng.integers(0, len(footage), cfg.batch))
+                reps, truth = _subset(footage, take), None
+            else:
+                clean, truth = pool.take(rows)
+                reps = corrupt(clean, self.noise, self.rng)
             terms = self.losses(reps, truth if cfg.mode == "supervised" else None)
             total = sum(getattr(self.weights, k) * v for k, v in terms.items())
             self.optimizer.zero_grad(set_to_none=True)
@@ -268,7 +310,12 @@ class Trainer:
             "network": asdict(self.net.config),
             "steps": self.step,
             "batch": self.config.batch,
-            "data": f"synthetic representations of the CMU train split ({self.config.dataset})",
+            "data": f"synthetic representations of the CMU train split ({self.config.dataset})"
+            + (
+                f" + MediaPipe representations of {[p.name for p in self.config.real_videos]}"
+                if self.config.real_videos and self.config.mode == "self"
+                else ""
+            ),
             "losses": sorted(self.history[-1].keys()),
             "final_losses": {k: float(np.mean([h[k] for h in last if k in h])) for k in last[-1]},
             "commit": _git_commit(),
@@ -305,6 +352,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pool", type=int, default=TrainConfig.pool)
     parser.add_argument("--threads", type=int, default=TrainConfig.threads)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--real-video",
+        type=Path,
+        action="append",
+        default=[],
+        help="legally usable video whose MediaPipe representations join self-supervised "
+        "training (repeatable), e.g. /usr/share/doc/opencv-doc/examples/data/vtest.avi",
+    )
     parser.add_argument("--export", type=Path, default=None, help="write weights + card here")
     parser.add_argument(
         "--export-only", action="store_true", help="export the latest checkpoint, no training"
@@ -323,6 +378,7 @@ def main(argv: list[str] | None = None) -> None:
         pool=args.pool,
         threads=args.threads,
         seed=args.seed,
+        real_videos=tuple(args.real_video),
     )
     trainer = Trainer(config)
     if args.export_only:

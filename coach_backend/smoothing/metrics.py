@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from coach_backend.body.skeleton import SMPL_PARENTS as BODY_PARENTS
+
 from .offline import sign_continuous
 
-# SMPL-24 parents (docs/CONTRIBUTING-internal.md).
-SMPL_PARENTS = np.array(
-    [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21]
-)
+SMPL_PARENTS = np.array(BODY_PARENTS)
 
 # Rough adult rest-pose (T-pose) joint positions in metres, pelvis at the origin, SMPL body
 # axes (y up, +x = body's left, +z forward). Only bone lengths/directions matter for the

@@ -16,17 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from coach_backend.body.skeleton import SMPL_JOINT_NAMES
+
 LAYOUT_VERSION = 1
 NUM_JOINTS = 24
 POSE_BYTES = 104
 FLAG_VALID = 0x01
 
-SMPL24_JOINT_NAMES: tuple[str, ...] = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
-    "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar",
-    "right_collar", "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hand", "right_hand",
-)  # fmt: skip
+# The wire's joint order is SMPL's, as the body model defines it.
+SMPL24_JOINT_NAMES: tuple[str, ...] = tuple(SMPL_JOINT_NAMES)
 
 # Packed record: numpy's unaligned structured dtype is exactly the wire layout (itemsize 104).
 WIRE_DTYPE = np.dtype(

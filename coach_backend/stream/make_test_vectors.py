@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from coach_backend.body.skeleton import SMPL_PARENTS
+
 from .codec import (
     LAYOUT_VERSION,
     POSE_BYTES,
@@ -45,9 +47,7 @@ from .codec import (
 )
 from .proto_gen import coach_pb2 as pb
 
-SMPL24_PARENTS: tuple[int, ...] = (
-    -1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21,
-)  # fmt: skip
+SMPL24_PARENTS: tuple[int, ...] = tuple(SMPL_PARENTS)
 
 NUM_JOINTS = len(SMPL24_JOINT_NAMES)
 REPO_ROOT = Path(__file__).resolve().parents[2]
