@@ -161,6 +161,10 @@ class BodyModel(torch.nn.Module):
         # Keypoints read only the vertices their regressor touches, so keep just that support.
         support = np.flatnonzero(np.abs(keypoint_reg).sum(0) > 0)
         self.register_buffer("keypoint_support", torch.as_tensor(support, dtype=torch.long))
+        # Joints read only the few vertices their regressor touches: shaping just those is
+        # what lets a forward with a vertex subset skip the full mesh entirely.
+        joint_support = np.flatnonzero(np.abs(smpl.J_regressor.numpy()).sum(0) > 0)
+        self.register_buffer("joint_support", torch.as_tensor(joint_support, dtype=torch.long))
         self.register_buffer("keypoint_weights", torch.as_tensor(keypoint_reg[:, support]))
         self.joint_names = list(SMPL_JOINT_NAMES)
         self.keypoint_names = list(KEYPOINT_NAMES)
@@ -168,6 +172,12 @@ class BodyModel(torch.nn.Module):
     @property
     def num_vertices(self) -> int:
         return self.v_template.shape[0]
+
+    def rest_joints(self, betas: torch.Tensor) -> torch.Tensor:
+        """(B,24,3) joints of the shaped body in its zero pose, before translation."""
+        ids = self.joint_support
+        shaped = self.v_template[ids] + blend_shapes(betas, self.shapedirs[ids])
+        return vertices2joints(self.J_regressor[:, ids], shaped)
 
     def forward(self, params: BodyParams, vertex_ids: torch.Tensor | None = None) -> BodyOutput:
         """Pose the body. ``vertex_ids`` skins only those vertices (keypoints and joints are
@@ -186,17 +196,17 @@ class BodyModel(torch.nn.Module):
         """``forward`` with (B,24,3,3) rotation matrices, as networks predict them (no
         axis-angle round trip, whose gradient is singular at the zero rotation)."""
         batch = rotmats.shape[0]
-        v_shaped = self.v_template + blend_shapes(betas, self.shapedirs)
-        rest_joints = vertices2joints(self.J_regressor, v_shaped)
-        if self.has_pose_correctives:
-            pose_feature = (rotmats[:, 1:] - torch.eye(3, dtype=rotmats.dtype)).reshape(batch, -1)
-            offsets = (pose_feature @ self.posedirs).reshape(batch, -1, 3)
-            v_shaped = v_shaped + offsets
-        posed_joints, transforms = batch_rigid_transform(rotmats, rest_joints, self.parents)
-
+        rest_joints = self.rest_joints(betas)
         wanted = torch.arange(self.num_vertices) if vertex_ids is None else vertex_ids
         ids = torch.cat([wanted, self.keypoint_support])
-        skin = _skin(v_shaped[:, ids], self.lbs_weights[ids], transforms)
+        v_shaped = self.v_template[ids] + blend_shapes(betas, self.shapedirs[ids])
+        if self.has_pose_correctives:
+            pose_feature = (rotmats[:, 1:] - torch.eye(3, dtype=rotmats.dtype)).reshape(batch, -1)
+            posedirs = self.posedirs.reshape(-1, self.num_vertices, 3)[:, ids]
+            offsets = (pose_feature @ posedirs.reshape(posedirs.shape[0], -1)).reshape(batch, -1, 3)
+            v_shaped = v_shaped + offsets
+        posed_joints, transforms = batch_rigid_transform(rotmats, rest_joints, self.parents)
+        skin = _skin(v_shaped, self.lbs_weights[ids], transforms)
         vertices, support = skin[:, : len(wanted)], skin[:, len(wanted) :]
         keypoints = torch.einsum("kv,bvd->bkd", self.keypoint_weights, support)
 

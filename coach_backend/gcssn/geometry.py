@@ -42,8 +42,7 @@ def camera_from_pelvis(pelvis: torch.Tensor, crop_intrinsics: torch.Tensor, reso
 
 def rest_pelvis(body: BodyModel, betas: torch.Tensor) -> torch.Tensor:
     """(B,3) the pelvis joint of the shaped body in its zero pose (what transl is added to)."""
-    template = body.v_template + torch.einsum("bl,vdl->bvd", betas, body.shapedirs)
-    return torch.einsum("v,bvd->bd", body.J_regressor[0], template)
+    return body.rest_joints(betas)[:, 0]
 
 
 def prediction_to_params(

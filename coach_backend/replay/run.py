@@ -1,0 +1,331 @@
+"""Offline replay of a video file through the session pipeline (see docs/replay_format.md)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+
+from coach_backend.body import BodyModel, BodyParams, load_body_model
+from coach_backend.gcssn.api import DEFAULT_WEIGHTS
+from coach_backend.gcssn.network import GCSSN
+from coach_backend.perception import Camera
+from coach_backend.pipeline import PipelineConfig, SessionPipeline, WireEncoder
+from coach_backend.recorder import SessionRecorder, recorded_session_info, replay
+from coach_backend.replay.video import VideoInfo, VideoReader, write_video
+from coach_backend.smoothing import SmoothingConfig, SmplSequence, smooth_sequence
+from coach_backend.stream import PoseStreamServer, StreamConfig, make_session_info, pb
+
+FORMAT = "coach_backend.replay/1"
+NPZ_NAME, JSON_NAME, RECORDING_NAME = "smpl.npz", "smpl.json", "session.coachrec"
+Smoothing = Literal["causal", "zero_phase"]
+
+
+class OutputExistsError(FileExistsError):
+    """Outputs of an earlier run are in the way (pass overwrite=True / --force)."""
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    out_dir: Path
+    weights: str | Path | GCSSN = DEFAULT_WEIGHTS
+    smoothing: Smoothing = "zero_phase"
+    refine_steps: int = 0
+    overlay: Path | None = None  # write the mesh-over-video here
+    overwrite: bool = False
+    max_frames: int | None = None  # process only the first N frames
+
+
+@dataclass(frozen=True)
+class ReplayOutputs:
+    out_dir: Path
+    npz: Path
+    json: Path
+    recording: Path
+    overlay: Path | None
+    video: VideoInfo
+    frames: int
+    valid_frames: int
+    video_duration_s: float  # frames / fps of the source
+    processing_s: float  # decode + pipeline + smoothing (not writing outputs or the overlay)
+    latency_p50_ms: float
+    latency_p95_ms: float
+
+    @property
+    def detected_fraction(self) -> float:
+        return self.valid_frames / self.frames if self.frames else 0.0
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.processing_s if self.processing_s > 0 else 0.0
+
+    @property
+    def realtime_factor(self) -> float:
+        """> 1: faster than real time."""
+        return self.video_duration_s / self.processing_s if self.processing_s > 0 else 0.0
+
+
+Progress = Callable[[int], None]
+
+
+def run_replay(
+    video_path: str | Path,
+    options: ReplayOptions,
+    progress: Callable[[int | None], Progress] | None = None,
+) -> ReplayOutputs:
+    """Video file -> SMPL per frame (npz + json), a recording, optionally an overlay video.
+
+    `progress(total_frames_or_None)` returns a callback taking the number of new frames done.
+    Raises VideoError for unusable input, OutputExistsError if outputs exist and not overwrite.
+    """
+    out = Path(options.out_dir)
+    targets = [out / NPZ_NAME, out / JSON_NAME, out / RECORDING_NAME]
+    if options.overlay is not None:
+        targets.append(Path(options.overlay))
+    with VideoReader(video_path) as video:  # input errors first: cheap, before loading models
+        existing = [p for p in targets if p.exists()]
+        if existing and not options.overwrite:
+            raise OutputExistsError(
+                f"{existing[0]} exists (pass --force to overwrite the outputs of an earlier run)"
+            )
+        info = video.info
+        body = load_body_model()
+        config = PipelineConfig(
+            weights=options.weights, refine_steps=options.refine_steps, fps=info.fps
+        )
+        session_id = Path(video_path).stem or "replay"
+        tick = progress(_total(info, options.max_frames)) if progress else None
+        results = []
+        with SessionPipeline(session_id, config, body=body) as pipeline:
+            start = time.perf_counter()  # after model loading: that is a one-off cost
+            for index, (image, t_us) in enumerate(video):
+                if options.max_frames is not None and index >= options.max_frames:
+                    break
+                results.append(pipeline.process(image, t_us))
+                if tick:
+                    tick(1)
+            stats = pipeline.stats
+        raw = SmplSequence.from_frames([r.raw for r in results])
+        causal = SmplSequence.from_frames([r.frame for r in results])
+        final = _final_sequence(raw, causal, options.smoothing, config.smoothing)
+        processing_s = time.perf_counter() - start
+
+    camera = results[0].camera
+    for p in existing:
+        p.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    joints = _joints(body, final)
+    meta = {
+        "format": FORMAT,
+        "source": str(video_path),
+        "session_id": session_id,
+        "fps": info.fps,
+        "image_size": [camera.width, camera.height],
+        "intrinsics": list(camera.intrinsics),
+        "rotation_cw": info.rotation_cw,
+        "smoothing": options.smoothing,
+        "refine_steps": options.refine_steps,
+        "weights": _weights_name(options.weights),
+    }
+    _write_npz(out / NPZ_NAME, final, joints, meta)
+    _write_json(out / JSON_NAME, final, joints, meta)
+    confidences = [r.confidence for r in results]
+    _write_recording(out / RECORDING_NAME, session_id, final, confidences, info.fps, body)
+    overlay = None
+    if options.overlay is not None:
+        overlay = Path(options.overlay)
+        overlay.parent.mkdir(parents=True, exist_ok=True)
+        _write_overlay(video_path, overlay, final, camera, body, info.fps)
+    return ReplayOutputs(
+        out_dir=out,
+        npz=out / NPZ_NAME,
+        json=out / JSON_NAME,
+        recording=out / RECORDING_NAME,
+        overlay=overlay,
+        video=info,
+        frames=len(results),
+        valid_frames=int(final.valid.sum()),
+        video_duration_s=len(results) / info.fps,
+        processing_s=processing_s,
+        latency_p50_ms=stats.latency["total"].p50_ms,
+        latency_p95_ms=stats.latency["total"].p95_ms,
+    )
+
+
+def _total(info: VideoInfo, max_frames: int | None) -> int | None:
+    if info.frame_count is None:
+        return max_frames
+    return info.frame_count if max_frames is None else min(info.frame_count, max_frames)
+
+
+def _final_sequence(
+    raw: SmplSequence, causal: SmplSequence, mode: Smoothing, config: SmoothingConfig
+) -> SmplSequence:
+    if mode == "causal":
+        return causal  # exactly what the live stream would have shown
+    if mode == "zero_phase":
+        # From the raw network output: filtering the causal result again would keep its lag.
+        return smooth_sequence(raw, config, mode="zero_phase")
+    raise ValueError(f"unknown smoothing {mode!r}")
+
+
+def _params(seq: SmplSequence, rows: np.ndarray) -> BodyParams:
+    def t(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(a[rows], dtype=torch.float32)
+
+    return BodyParams(
+        global_orient=t(seq.global_orient),
+        body_pose=t(seq.body_pose),
+        betas=t(seq.betas),
+        transl=t(seq.transl),
+    )
+
+
+def _body_chunks(
+    body: BodyModel, seq: SmplSequence, rows: np.ndarray, chunk: int = 64
+) -> Iterator[tuple[np.ndarray, object]]:
+    for i in range(0, len(rows), chunk):
+        part = rows[i : i + chunk]
+        with torch.no_grad():
+            yield part, body(_params(seq, part))
+
+
+def _joints(body: BodyModel, seq: SmplSequence) -> np.ndarray:
+    """(T,24,3) SMPL joints of the final parameters (zeros where invalid)."""
+    joints = np.zeros((len(seq), 24, 3), np.float32)
+    for rows, out in _body_chunks(body, seq, np.flatnonzero(seq.valid)):
+        joints[rows] = out.joints.numpy()  # type: ignore[attr-defined]
+    return joints
+
+
+def _zeroed(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    return np.where(valid.reshape(-1, *[1] * (a.ndim - 1)), a, 0.0).astype(np.float32)
+
+
+def _write_npz(path: Path, seq: SmplSequence, joints: np.ndarray, meta: dict) -> None:
+    v = seq.valid
+    np.savez_compressed(
+        path,
+        global_orient=_zeroed(seq.global_orient, v),
+        body_pose=_zeroed(seq.body_pose, v),
+        betas=_zeroed(seq.betas, v),
+        transl=_zeroed(seq.transl, v),
+        joints=joints,
+        valid=v.astype(bool),
+        timestamps=seq.timestamp_s.astype(np.float64),
+        intrinsics=np.asarray(meta["intrinsics"], np.float64),
+        image_size=np.asarray(meta["image_size"], np.int32),
+        fps=np.float64(meta["fps"]),
+        meta=np.str_(json.dumps(meta)),
+    )
+
+
+def _write_json(path: Path, seq: SmplSequence, joints: np.ndarray, meta: dict) -> None:
+    def r(a: np.ndarray) -> list:
+        return np.round(a.astype(np.float64), 5).tolist()
+
+    frames = []
+    for i in range(len(seq)):
+        f: dict[str, object] = {"index": i, "time_s": round(float(seq.timestamp_s[i]), 6)}
+        f["valid"] = bool(seq.valid[i])
+        if seq.valid[i]:
+            f.update(
+                global_orient=r(seq.global_orient[i]),
+                body_pose=r(seq.body_pose[i]),
+                betas=r(seq.betas[i]),
+                transl=r(seq.transl[i]),
+                joints=r(joints[i]),
+            )
+        frames.append(f)
+    doc = {**meta, "num_frames": len(seq), "num_valid": int(seq.valid.sum()), "frames": frames}
+    path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+
+
+def _write_recording(
+    path: Path,
+    session_id: str,
+    seq: SmplSequence,
+    confidences: list[float],
+    fps: float,
+    body: BodyModel,
+) -> None:
+    betas = np.median(seq.betas[seq.valid], axis=0) if seq.valid.any() else np.zeros(10)
+    info = make_session_info(session_id, betas=betas, fps=fps, state=pb.SESSION_STATE_RECORDED)
+    encoder = WireEncoder(body)
+    with SessionRecorder(path, info) as recorder:
+        for i, frame in enumerate(seq.to_frames()):
+            t_us = round(frame.timestamp_s * 1e6)
+            recorder.append(encoder.pose_frame(frame, i, t_us, confidences[i]))
+        recorder.close(pb.StreamEnd(reason="replay complete", frames_sent=len(seq)))
+
+
+def _write_overlay(
+    video_path: str | Path,
+    path: Path,
+    seq: SmplSequence,
+    camera: Camera,
+    body: BodyModel,
+    fps: float,
+) -> None:
+    from coach_backend.viz import draw_mesh, perspective
+
+    faces = np.asarray(body.faces)
+
+    def frames() -> Iterator[np.ndarray]:
+        chunks = _body_chunks(body, seq, np.arange(len(seq)), chunk=32)
+        verts: dict[int, np.ndarray] = {}
+        with VideoReader(video_path) as video:
+            for i, (image, _) in enumerate(video):
+                if i >= len(seq):
+                    break
+                if i not in verts:
+                    verts.clear()
+                    rows, out = next(chunks)
+                    verts.update(zip(rows.tolist(), out.vertices.numpy(), strict=True))  # type: ignore[attr-defined]
+                if seq.valid[i]:
+                    proj = perspective(verts[i].astype(np.float64), *camera.intrinsics)
+                    draw_mesh(image, proj, faces, alpha=0.6)
+                yield image
+
+    write_video(path, frames(), fps)
+
+
+def _weights_name(weights: str | Path | GCSSN) -> str:
+    return "<in-memory GCSSN>" if isinstance(weights, GCSSN) else str(weights)
+
+
+def serve_recording(
+    recording: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    token: str | None = None,
+    wait_for_subscriber_s: float = 0.0,
+    announce: Callable[[str], None] = print,
+) -> int:
+    """Stream a recording to gRPC subscribers at its real-time pace, then stop. Returns the
+    number of frames sent."""
+    token = token or secrets.token_urlsafe(16)
+    info = recorded_session_info(recording)
+    with PoseStreamServer(StreamConfig(host=host, port=port)) as server:
+        hub = server.add_session(info, token=token)
+        announce(f"serving session {info.session_id!r} on {server.address}")
+        announce(f"token: {token}")
+        sys.stdout.flush()
+        deadline = time.monotonic() + wait_for_subscriber_s
+        while time.monotonic() < deadline and not any(s.active for s in hub.stats().subscribers):
+            time.sleep(0.05)
+        result = replay(recording, hub, speed=1.0, stop=threading.Event())
+        # Let subscribers drain their queues and receive StreamEnd before shutting down.
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and any(s.active for s in hub.stats().subscribers):
+            time.sleep(0.05)
+    return result.frames

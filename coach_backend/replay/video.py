@@ -1,0 +1,204 @@
+"""Video files -> upright BGR frames with capture timestamps (PyAV), phone rotation honoured.
+
+Phones store portrait video as landscape pixels plus a rotation to apply on display. Two ways
+it reaches us, both handled:
+- the display matrix (stream/frame side data; `VideoFrame.rotation`, degrees counter-clockwise),
+  which is what current FFmpeg exposes;
+- the legacy `rotate` stream tag (degrees clockwise), which older FFmpeg builds expose instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+_CV2_ROTATE = {
+    90: cv2.ROTATE_90_CLOCKWISE,
+    180: cv2.ROTATE_180,
+    270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+}
+
+
+# FFmpeg demuxers that "play" text files as ANSI/ASCII-art video; a text file is not a video.
+_TEXT_FORMATS = frozenset({"tty", "bin", "xbin", "adf", "idf"})
+
+
+class VideoError(Exception):
+    """The input is missing, empty, not a video, or cannot be decoded."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    path: Path
+    width: int  # upright (display) size, after rotation
+    height: int
+    fps: float  # average frame rate (30 if the file does not say)
+    frame_count: int | None  # from the container header; None if unknown
+    rotation_cw: int  # degrees clockwise applied to the stored pixels: 0, 90, 180 or 270
+    codec: str
+
+
+def rotation_cw_degrees(frame_rotation: float | None, metadata: Mapping[str, str]) -> int:
+    """Clockwise rotation that makes stored pixels upright, a multiple of 90.
+
+    frame_rotation: `VideoFrame.rotation` (display matrix, counter-clockwise degrees; None or 0
+    if there is none). metadata: the stream's tags (legacy `rotate`, clockwise degrees). The
+    display matrix wins when both are present (it is what the tag was converted into).
+    """
+    cw = 0.0
+    if frame_rotation:
+        cw = -float(frame_rotation)
+    elif metadata.get("rotate"):
+        try:
+            cw = float(metadata["rotate"])
+        except ValueError:
+            log.warning("ignoring unreadable rotate tag %r", metadata["rotate"])
+    snapped = int(round(cw / 90.0)) * 90 % 360
+    if abs((cw - snapped + 180.0) % 360.0 - 180.0) > 1.0:
+        log.warning("rotation %.1f deg is not a multiple of 90; using %d", cw, snapped)
+    return snapped
+
+
+def upright(image: np.ndarray, rotation_cw: int) -> np.ndarray:
+    code = _CV2_ROTATE.get(rotation_cw % 360)
+    return image if code is None else cv2.rotate(image, code)
+
+
+class VideoReader:
+    """`with VideoReader(path) as video:` -> `video.info`; iterate for (frame_bgr, time_us),
+    upright, time_us from the first frame (0) in microseconds, strictly increasing.
+
+    Raises VideoError on open for a missing/empty/non-video file or one whose first frame cannot
+    be decoded, and during iteration if the stream breaks later (corrupt middle)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise VideoError(f"{self.path}: no such file")
+        if not self.path.is_file():
+            raise VideoError(f"{self.path}: not a file")
+        if self.path.stat().st_size == 0:
+            raise VideoError(f"{self.path}: file is empty")
+        try:
+            self._container = av.open(str(self.path))
+        except (av.FFmpegError, UnicodeDecodeError) as exc:
+            raise VideoError(f"{self.path}: not a readable video file ({exc})") from exc
+        try:
+            if _TEXT_FORMATS & set(self._container.format.name.split(",")):
+                raise VideoError(f"{self.path}: a text file, not a video")
+            if not self._container.streams.video:
+                raise VideoError(f"{self.path}: contains no video stream")
+            self._stream = self._container.streams.video[0]
+            self._stream.thread_type = "AUTO"  # why: decoding must not be the bottleneck
+            self._frames = self._decode()
+            try:
+                first = next(self._frames)
+            except StopIteration:
+                raise VideoError(f"{self.path}: no decodable video frames") from None
+        except BaseException:
+            self._container.close()
+            raise
+        self._first: av.VideoFrame | None = first
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        fps = float(rate) if rate else 30.0
+        rotation = rotation_cw_degrees(first.rotation, self._stream.metadata)
+        w, h = first.width, first.height
+        if rotation in (90, 270):
+            w, h = h, w
+        self.info = VideoInfo(
+            path=self.path,
+            width=w,
+            height=h,
+            fps=fps if 0 < fps < 1000 else 30.0,
+            frame_count=self._stream.frames or None,
+            rotation_cw=rotation,
+            codec=self._stream.codec_context.name,
+        )
+
+    def _decode(self) -> Iterator[av.VideoFrame]:
+        index = 0
+        try:
+            for frame in self._container.decode(self._stream):
+                index += 1
+                yield frame
+        except av.FFmpegError as exc:
+            raise VideoError(f"{self.path}: decoding failed after {index} frames ({exc})") from exc
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
+        if self._first is None:
+            raise RuntimeError("a VideoReader can be iterated once")
+        first, self._first = self._first, None
+        frames = _chain(first, self._frames)
+        period_us = 1e6 / self.info.fps
+        t0: Fraction | float | None = None
+        last_us = -1
+        for index, frame in enumerate(frames):
+            t = frame.time
+            if t is None:  # no timestamps: nominal rate
+                t_us = round(index * period_us)
+            else:
+                t0 = t if t0 is None else t0
+                t_us = round((t - t0) * 1e6)
+            t_us = max(t_us, last_us + 1)  # strictly increasing, even with odd pts
+            last_us = t_us
+            bgr = frame.to_ndarray(format="bgr24")
+            yield upright(bgr, self.info.rotation_cw), t_us
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _chain(first: av.VideoFrame, rest: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:
+    yield first
+    yield from rest
+
+
+def write_video(
+    path: str | Path,
+    frames: Iterator[np.ndarray],
+    fps: float,
+    crf: int = 23,
+    rotation_ccw: int = 0,
+) -> int:
+    """Encode BGR frames as H.264 (yuv420p, so any player opens it). `rotation_ccw` writes a
+    display matrix (as a phone does). Returns the number of frames written."""
+    n = 0
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "medium"}
+        for image in frames:
+            if n == 0:
+                h, w = image.shape[:2]
+                stream.width, stream.height = w - w % 2, h - h % 2  # yuv420p needs even sizes
+                if rotation_ccw:
+                    stream.set_display_rotation(rotation_ccw)
+            image = image[: stream.height, : stream.width]
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+            n += 1
+        for packet in stream.encode():
+            container.mux(packet)
+    return n

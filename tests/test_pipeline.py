@@ -1,0 +1,186 @@
+"""SessionPipeline end to end: rendered frames + a blank one -> MediaPipe -> an untrained GC-SSN
+(the real network, random weights) -> smoothing -> a real gRPC subscriber and a recording."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from scipy.spatial.transform import Rotation
+
+from coach_backend.body import BodyParams, load_body_model
+from coach_backend.gcssn.network import GCSSN
+from coach_backend.mocap import load_bvh, retarget
+from coach_backend.perception import Camera, PerceptionConfig
+from coach_backend.perception.render import BodyRenderer
+from coach_backend.pipeline import PipelineConfig, SessionPipeline, WireEncoder
+from coach_backend.recorder import SessionRecorder, read_recording
+from coach_backend.smoothing import SmplFrame
+from coach_backend.stream import (
+    FLAG_VALID,
+    POSE_BYTES,
+    PoseStreamClient,
+    PoseStreamServer,
+    StreamConfig,
+    decode_pose,
+    make_session_info,
+    pb,
+    wire_to_camera,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "cmu"
+TIMEOUT = 30.0
+PERSON = [True, True, False, True, True]  # frame 2 is blank: the timeline must not break
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture(scope="module")
+def body():
+    return load_body_model()
+
+
+@pytest.fixture(scope="module")
+def frames(body) -> list[np.ndarray]:
+    """640x480 shaded renders of the open body in CMU poses, with one blank frame."""
+    camera = Camera.default_for(640, 480)
+    renderer = BodyRenderer(body, PerceptionConfig(camera=camera))
+    motion = retarget(load_bvh(FIXTURES / "006_15_shot.bvh"))
+    rx180 = Rotation.from_euler("x", 180, degrees=True)
+    out = []
+    for i, person in enumerate(PERSON):
+        if not person:
+            out.append(np.full((480, 640, 3), (172, 168, 160), np.uint8))
+            continue
+        go = (rx180 * Rotation.from_rotvec(motion.global_orient[2 * i])).as_rotvec()
+        params = BodyParams(
+            global_orient=torch.tensor(go[None], dtype=torch.float32),
+            body_pose=torch.tensor(motion.body_pose[2 * i][None], dtype=torch.float32),
+            betas=torch.zeros(1, 10),
+            transl=torch.tensor([[0.0, 0.25, 3.5]]),
+        )
+        out.append(renderer.render_shaded(params, camera))
+    return out
+
+
+def untrained_config() -> PipelineConfig:
+    torch.manual_seed(0)
+    return PipelineConfig(weights=GCSSN(), fps=30.0)
+
+
+def test_pipeline_to_grpc_and_recording(frames, body, tmp_path: Path) -> None:
+    server = PoseStreamServer(StreamConfig())
+    server.start()
+    try:
+        hub = server.add_session(make_session_info("s1", fps=30.0), token="tok")
+        recorder = SessionRecorder(tmp_path / "s1.coachrec", hub.info)
+        received: list[pb.StreamMessage] = []
+
+        def listen() -> None:
+            with PoseStreamClient(server.address, "tok") as client:
+                received.extend(client.subscribe("s1", timeout=TIMEOUT))
+
+        thread = threading.Thread(target=listen, daemon=True)
+        thread.start()
+        wait_until(lambda: any(s.active for s in hub.stats().subscribers))
+
+        pipeline = SessionPipeline("s1", untrained_config(), hub=hub, recorder=recorder, body=body)
+        results = [pipeline.process(f, 1_000_000 + 33_333 * i) for i, f in enumerate(frames)]
+        stats = pipeline.stats
+        pipeline.close("coach left")
+        pipeline.close()  # idempotent
+        thread.join(TIMEOUT)
+        assert not thread.is_alive()
+    finally:
+        server.stop(grace=0.5)
+
+    # Per-frame results: the blank frame is invalid, the sequence goes on.
+    assert [r.valid for r in results] == PERSON
+    assert [r.sequence for r in results] == list(range(len(frames)))
+    for r in results:
+        assert isinstance(r.frame, SmplFrame) and r.frame.is_finite()
+        assert len(r.pose) == POSE_BYTES and bool(r.pose[1] & FLAG_VALID) == r.valid
+        lat = r.latency_ms
+        assert min(lat.perception, lat.gcssn, lat.smoothing, lat.publish) >= 0.0
+        assert lat.total == pytest.approx(lat.perception + lat.gcssn + lat.smoothing + lat.publish)
+        assert (r.confidence > 0.3) == r.valid
+    assert results[2].latency_ms.gcssn < 5.0  # no person: the network is skipped
+    # Betas are held steady per person by the smoother (identical input -> identical betas).
+    valid = [r.frame for r in results if r.valid]
+    for f in valid[1:]:
+        np.testing.assert_allclose(f.betas, valid[0].betas, atol=1e-5)
+
+    assert stats.frames == 5 and stats.valid_frames == 4 and stats.published == 5
+    assert stats.detected_fraction == pytest.approx(0.8)
+    assert set(stats.latency) == {"perception", "gcssn", "smoothing", "publish", "total"}
+
+    # The gRPC subscriber got the info, every frame in order, then the end.
+    kinds = [m.WhichOneof("kind") for m in received]
+    assert kinds == ["info"] + ["frame"] * 5 + ["end"]
+    got = [m.frame for m in received[1:-1]]
+    assert [f.sequence for f in got] == list(range(5))
+    assert [f.capture_time_us for f in got] == [r.capture_time_us for r in results]
+    assert [f.pose for f in got] == [r.pose for r in results]
+    assert [bool(f.flags & FLAG_VALID) for f in got] == PERSON
+    assert received[-1].end.reason == "coach left"
+
+    # The recording holds the same frames and closed cleanly.
+    rec = read_recording(tmp_path / "s1.coachrec")
+    assert rec.complete and rec.info.session_id == "s1" and rec.end.reason == "coach left"
+    assert [f.pose for f in rec.frames] == [r.pose for r in results]
+    assert pipeline.stats.recorded == 5 and pipeline.stats.record_error is None
+
+
+def test_wire_pose_matches_smoothed_frame(frames, body) -> None:
+    with SessionPipeline("s2", untrained_config(), body=body) as pipeline:
+        result = pipeline.process(frames[0], 0)
+    assert result.valid
+    decoded = decode_pose(result.pose)
+    go_cam, pelvis_cam = wire_to_camera(decoded.rotvecs[0], decoded.pelvis_m)
+    frame = result.frame
+    with torch.no_grad():
+        out = body(
+            BodyParams(
+                global_orient=torch.tensor(frame.global_orient[None], dtype=torch.float32),
+                body_pose=torch.tensor(frame.body_pose[None], dtype=torch.float32),
+                betas=torch.tensor(frame.betas[None], dtype=torch.float32),
+                transl=torch.tensor(frame.transl[None], dtype=torch.float32),
+            )
+        )
+    # Pelvis on the wire = the body model's pelvis joint (mm quantisation).
+    np.testing.assert_allclose(pelvis_cam, out.joints[0, 0].numpy(), atol=1.5e-3)
+    np.testing.assert_allclose(WireEncoder(body).pelvis(frame), out.joints[0, 0], atol=1e-4)
+    rel = Rotation.from_rotvec(go_cam).inv() * Rotation.from_rotvec(frame.global_orient)
+    assert np.degrees(rel.magnitude()) < 0.3
+    assert result.camera == Camera.default_for(640, 480)
+
+
+def test_closed_pipeline_refuses_frames(frames, body) -> None:
+    pipeline = SessionPipeline("s3", untrained_config(), body=body)
+    pipeline.close()
+    assert pipeline.closed and pipeline.stats.closed
+    with pytest.raises(RuntimeError, match="closed"):
+        pipeline.process(frames[0], 0)
+
+
+def test_missing_weights_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"not found.*gcssn\.train --export"):
+        SessionPipeline("s4", PipelineConfig(weights=tmp_path / "nope.pt"))
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValueError, match="fps"):
+        PipelineConfig(fps=0)
+    with pytest.raises(ValueError, match="refine_steps"):
+        PipelineConfig(refine_steps=-1)
