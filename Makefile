@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages the tests and the demo use (C# core tests, browser tests, video tools).
-DEB_PACKAGES := mono-mcs mono-devel nunit-console libnunit-cil-dev ffmpeg
+DEB_PACKAGES := mono-mcs mono-devel nunit-console libnunit-cil-dev ffmpeg chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 
@@ -12,7 +12,7 @@ PIP := $(PY) -m pip install -q --disable-pip-version-check
 
 setup: deps-debian $(STAMP)
 
-$(STAMP): pyproject.toml Makefile tools/package-lock.json
+$(STAMP): pyproject.toml Makefile tools/package-lock.json coach_backend/dashboard/web/package-lock.json
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
@@ -23,6 +23,9 @@ $(STAMP): pyproject.toml Makefile tools/package-lock.json
 	$(PIP) --no-deps mediapipe==0.10.21
 	# Node tools for tests (Khronos glTF validator), pinned by tools/package-lock.json.
 	cd tools && npm ci --no-audit --no-fund --silent
+	# Dashboard build tools and the Playwright driver for the browser test; the built bundle
+	# itself is committed, so serving needs no npm.
+	cd coach_backend/dashboard/web && npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
 deps-debian:

@@ -1,0 +1,296 @@
+"""Live glass-to-pose latency over loopback and concurrent 640x480 sessions per machine.
+
+Usage (repo root): ``python benchmarks/bench_live.py [--sessions 1 2 3] [--seconds 12]
+[--out benchmarks/results/live.md]``
+
+Two processes, so the measured server is not sharing its interpreter with the clients:
+- server (``--serve``, spawned): ``LiveServer`` (aiohttp + aiortc + gRPC) with the real
+  ``SessionPipeline``; a thin wrapper around each pipeline reads the frame number that the
+  publisher painted into the frame (16 black/white 16x16 blocks, top-left) and logs
+  capture_time_us -> frame number. Nothing else is changed.
+- clients (this process): per session one aiortc publisher sending the rendered squat clip at
+  30 fps (pts = frame number x 3000 at 90 kHz) and one gRPC ``PoseStreamClient``.
+
+glass-to-pose = time the gRPC subscriber receives a pose - time the publisher handed that
+frame's picture to aiortc (before VP8 encoding; a camera's "glass" moment). Same host, same
+clock. Session throughput = poses received per second per session over the measurement window
+(after a warm-up). The publishers' VP8 encoding runs on the same 2 cores as the server here,
+which makes the session count pessimistic compared with phones doing their own encoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+BITS = 16
+BLOCK = 16
+WARMUP_S = 4.0
+
+
+# -- frame stamping (client) and reading (server) --
+def stamp(image: np.ndarray, k: int) -> np.ndarray:
+    out = image.copy()
+    for b in range(BITS):
+        out[:BLOCK, b * BLOCK : (b + 1) * BLOCK] = 255 if (k >> b) & 1 else 0
+    return out
+
+
+def read_stamp(image: np.ndarray) -> int:
+    k = 0
+    for b in range(BITS):
+        c = image[4 : BLOCK - 4, b * BLOCK + 4 : (b + 1) * BLOCK - 4]
+        if c.mean() > 128:
+            k |= 1 << b
+    return k
+
+
+# -- server process --
+def serve(workdir: Path) -> None:
+    import torch
+
+    from coach_backend.dashboard.sessions import default_pipeline_factory
+    from coach_backend.gcssn.api import DEFAULT_WEIGHTS
+    from coach_backend.ingest import IngestConfig
+    from coach_backend.pipeline import PipelineConfig
+    from coach_backend.serve import LiveServer, ServeConfig
+
+    if DEFAULT_WEIGHTS.is_file():
+        weights_note, cfg = "trained", PipelineConfig()
+    else:  # same architecture and cost, untrained (weights not exported yet)
+        from coach_backend.gcssn.network import GCSSN
+
+        torch.manual_seed(0)
+        weights_note, cfg = (
+            "untrained (no models/gcssn_self.pt)",
+            PipelineConfig(weights=GCSSN().eval()),
+        )
+    inner = default_pipeline_factory(cfg)
+    logs: dict[str, dict[int, int]] = {}
+
+    class Stamped:  # reads the frame number; the real pipeline does all the work
+        def __init__(self, sid: str, hub: Any, rec: Any) -> None:
+            self.pipeline = inner(sid, hub, rec)
+            self.log = logs.setdefault(sid, {})
+
+        def process(self, frame_bgr: np.ndarray, t_us: int) -> Any:
+            self.log[t_us] = read_stamp(frame_bgr)
+            return self.pipeline.process(frame_bgr, t_us)
+
+        def close(self, reason: str) -> None:
+            self.pipeline.close(reason)
+
+    async def main() -> None:
+        server = LiveServer(
+            ServeConfig(http_port=0, grpc_port=0, recordings_dir=workdir / "recordings",
+                        admin_token="bench", ingest=IngestConfig(frame_timeout_s=10.0)),
+            pipeline_factory=Stamped,
+        )  # fmt: skip
+        await server.start()
+        print(json.dumps({"base": server.base_url, "grpc": server.grpc.port,
+                          "weights": weights_note}), flush=True)  # fmt: skip
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
+        (workdir / "server_log.json").write_text(
+            json.dumps({sid: {str(t): k for t, k in m.items()} for sid, m in logs.items()})
+        )
+        await server.stop()
+
+    asyncio.run(main())
+
+
+# -- client side --
+def post(url: str, token: str, body: Any = None) -> Any:
+    req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
+                                 method="POST", headers={"Authorization": f"Bearer {token}",
+                                                         "Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())
+
+
+class ClipTrack:
+    """A 30 fps camera stand-in: loops the clip, stamps the frame number, logs send times."""
+
+    def __init__(self, frames: list[np.ndarray], fps: int = 30) -> None:
+        from aiortc import VideoStreamTrack
+
+        outer = self
+        self.frames, self.fps = frames, fps
+        self.sent: dict[int, float] = {}
+        self._t0: float | None = None
+        self._k = 0
+
+        class _Track(VideoStreamTrack):
+            async def recv(self):  # noqa: ANN202
+                return await outer._next()
+
+        self.track = _Track()
+
+    async def _next(self) -> Any:
+        import av
+
+        if self._t0 is None:
+            self._t0 = time.time()
+        k = self._k
+        self._k += 1
+        wait = self._t0 + k / self.fps - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        frame = av.VideoFrame.from_ndarray(
+            stamp(self.frames[k % len(self.frames)], k), format="bgr24"
+        )
+        frame.pts, frame.time_base = k * 3000, Fraction(1, 90000)
+        self.sent[k] = time.time()
+        return frame
+
+
+async def run_sessions(
+    base: str, grpc_port: int, n: int, seconds: float, frames: list
+) -> list[dict]:
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    from coach_backend.stream import PoseStreamClient
+
+    sessions = []
+    for _ in range(n):
+        s = await asyncio.to_thread(post, f"{base}/api/sessions", "bench")
+        recv: list[tuple[int, float]] = []
+        client = PoseStreamClient(f"127.0.0.1:{grpc_port}", s["tokens"]["viewer"])
+        call = client.subscribe(s["session_id"])
+
+        def pump(call=call, recv=recv) -> None:
+            try:
+                for msg in call:
+                    if msg.WhichOneof("kind") == "frame":
+                        recv.append((msg.frame.capture_time_us, time.time()))
+            except Exception:
+                pass
+
+        threading.Thread(target=pump, daemon=True).start()
+        sessions.append({"id": s["session_id"], "tokens": s["tokens"], "recv": recv,
+                         "client": client, "call": call})  # fmt: skip
+    for s in sessions:  # start all publishers together
+        clip = ClipTrack(frames)
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc.addTransceiver(clip.track, direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        ans = await asyncio.to_thread(post, f"{base}/api/sessions/{s['id']}/offer",
+                                      s["tokens"]["athlete"], {"sdp": pc.localDescription.sdp,
+                                                               "type": "offer"})  # fmt: skip
+        await pc.setRemoteDescription(RTCSessionDescription(ans["sdp"], "answer"))
+        s.update(pc=pc, clip=clip)
+    t_start = time.time()
+    await asyncio.sleep(WARMUP_S + seconds)
+    window = (t_start + WARMUP_S, t_start + WARMUP_S + seconds)
+    for s in sessions:  # the server's own view: pipeline time per frame (moving average)
+        url = f"{base}/api/sessions/{s['id']}"
+        req = urllib.request.Request(url, headers={"Authorization": "Bearer bench"})
+        summary = await asyncio.to_thread(
+            lambda r=req: json.loads(urllib.request.urlopen(r).read())
+        )
+        s["pipeline_ms"] = summary.get("latency_ms", {}).get("total", float("nan"))
+    for s in sessions:
+        await s["pc"].close()
+        s["call"].cancel()
+        s["client"].close()
+        s["window"] = window
+    return sessions
+
+
+def analyse(sessions: list[dict], server_log: dict[str, dict[str, int]]) -> dict[str, Any]:
+    lat, fps = [], []
+    for s in sessions:
+        log = server_log.get(s["id"], {})
+        lo, hi = s["window"]
+        n = 0
+        for cap_us, t_recv in s["recv"]:
+            if not lo <= t_recv < hi:
+                continue
+            n += 1
+            k = log.get(str(cap_us))
+            sent = s["clip"].sent.get(k) if k is not None else None
+            if sent is not None:
+                lat.append((t_recv - sent) * 1e3)
+        fps.append(n / (hi - lo))
+    a = np.array(lat) if lat else np.array([np.nan])
+    return {
+        "sessions": len(sessions),
+        "fps_per_session": [round(f, 1) for f in fps],
+        "min_fps": round(min(fps), 1),
+        "p50_ms": round(float(np.percentile(a, 50)), 1),
+        "p95_ms": round(float(np.percentile(a, 95)), 1),
+        "matched": len(lat),
+        "pipeline_ms": round(float(np.mean([s["pipeline_ms"] for s in sessions])), 1),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 3])
+    p.add_argument("--seconds", type=float, default=12.0, help="measurement window per run")
+    p.add_argument("--out", type=Path, default=None, help="write a markdown table here")
+    p.add_argument("--workdir", type=Path, default=Path("/tmp/bench_live"))
+    p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.serve:
+        serve(a.workdir)
+        return
+
+    from coach_backend.ingest.testclip import render_clip
+
+    frames = render_clip(30)
+    rows, weights = [], "?"
+    for n in a.sessions:
+        workdir = a.workdir / f"n{n}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", "--workdir", str(workdir)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        hello = json.loads(proc.stdout.readline())
+        weights = hello["weights"]
+        sessions = asyncio.run(run_sessions(hello["base"], hello["grpc"], n, a.seconds, frames))
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        log = json.loads((workdir / "server_log.json").read_text())
+        row = analyse(sessions, log)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+
+    machine = (f"{platform.platform()}, {os.cpu_count()} CPUs visible, python "
+               f"{platform.python_version()}, load average before run {os.getloadavg()[0]:.1f}")  # fmt: skip
+    lines = [
+        "| live sessions | poses/s per session (min) | glass-to-pose p50 ms | p95 ms "
+        "| server pipeline ms/frame | poses matched |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['sessions']} | {r['min_fps']} ({', '.join(map(str, r['fps_per_session']))}) "
+                     f"| {r['p50_ms']} | {r['p95_ms']} | {r['pipeline_ms']} | {r['matched']} |")  # fmt: skip
+    table = "\n".join(lines)
+    print(table)
+    print(f"GC-SSN weights: {weights}; {machine}")
+    if a.out:
+        a.out.write_text(table + f"\n\nGC-SSN weights: {weights}. {machine}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,442 @@
+"""HTTP API + WebSocket pose stream + static dashboard (aiohttp), on the same loop as aiortc.
+
+Routes (token: ``Authorization: Bearer <t>`` or ``?token=<t>``; 401 missing/expired, 403 wrong,
+404 unknown session, 400 malformed request, 409 conflicting state, 503 pipeline failed to start):
+
+    POST /api/sessions                 admin        -> {session_id, tokens{...}, urls}
+    GET  /api/sessions                 admin: all; a session token: its own (live + recorded)
+    GET  /api/sessions/{id}            any token of the session -> state, fps, latency
+    POST /api/sessions/{id}/end        coach/admin
+    GET  /api/sessions/{id}/ice        athlete      -> {ice_servers} for the browser
+    POST /api/sessions/{id}/offer      athlete      {sdp, type:"offer"} -> {sdp, type:"answer"}
+    GET  /api/sessions/{id}/poses      coach/viewer/admin, WebSocket (layout: wsproto.py);
+                                       live by default, ``?mode=replay`` or an ended session:
+                                       paced replay of the recording with seek/pause/speed
+    GET  /api/recordings               admin
+    GET  /  /athlete  /live  /replay   the web app (static, bundled three.js)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from ..ingest import InvalidOffer
+from ..recorder import RecordingError, read_recording
+from ..stream import pb
+from .sessions import (
+    CONTROL_ROLES,
+    VIEW_ROLES,
+    AuthError,
+    PipelineUnavailable,
+    Role,
+    SessionConflict,
+    SessionManager,
+    SessionState,
+)
+from .wsproto import info_json, pack_frame
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+MANAGER: web.AppKey[SessionManager] = web.AppKey("manager", SessionManager)
+PAGES = {"/": "index.html", "/athlete": "athlete.html", "/live": "live.html",
+         "/replay": "replay.html"}  # fmt: skip
+_WS_QUEUE = 4  # frames between the hub thread and the socket; the hub's queue drops the oldest
+
+
+def create_app(manager: SessionManager) -> web.Application:
+    app = web.Application(middlewares=[_errors, _security_headers], client_max_size=1 << 20)
+    app[MANAGER] = manager
+    r = app.router
+    r.add_post("/api/sessions", create_session)
+    r.add_get("/api/sessions", list_sessions)
+    r.add_get("/api/sessions/{id}", get_session)
+    r.add_post("/api/sessions/{id}/end", end_session)
+    r.add_get("/api/sessions/{id}/ice", ice_servers)
+    r.add_post("/api/sessions/{id}/offer", offer)
+    r.add_get("/api/sessions/{id}/poses", poses_ws)
+    r.add_get("/api/recordings", list_recordings)
+    r.add_get("/api/health", _health)
+    r.add_get("/favicon.ico", _no_content)
+    for route, page in PAGES.items():
+        r.add_get(route, _page(page))
+    r.add_static("/static", STATIC_DIR, show_index=False)
+
+    async def on_shutdown(app: web.Application) -> None:
+        await app[MANAGER].shutdown()
+
+    app.on_shutdown.append(on_shutdown)
+    return app
+
+
+# -- helpers --
+def _token(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.query.get("token") or None
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except AuthError as exc:
+        return _error(exc.status, str(exc))
+    except InvalidOffer as exc:
+        return _error(400, str(exc))
+    except SessionConflict as exc:
+        return _error(409, str(exc))
+    except PipelineUnavailable as exc:
+        return _error(503, str(exc))
+
+
+@web.middleware
+async def _security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    resp = await handler(request)
+    # No CDN, no inline script: everything comes from this origin.
+    resp.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+        "style-src 'self' 'unsafe-inline'",
+    )
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")  # tokens ride in page URLs
+    return resp
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def _no_content(request: web.Request) -> web.Response:
+    return web.Response(status=204)
+
+
+def _page(name: str) -> Any:
+    async def handler(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC_DIR / name)
+
+    return handler
+
+
+def _admin(request: web.Request) -> SessionManager:
+    manager = request.app[MANAGER]
+    token = _token(request)
+    if not token:
+        raise AuthError(401, "missing token")
+    if not manager.is_admin(token):
+        raise AuthError(403, "admin token required")
+    return manager
+
+
+# -- sessions --
+async def create_session(request: web.Request) -> web.Response:
+    manager = _admin(request)
+    session, tokens = await manager.create()
+    sid = session.id
+    return web.json_response(
+        {
+            "session_id": sid,
+            "tokens": {"athlete": tokens.athlete, "coach": tokens.coach, "viewer": tokens.viewer},
+            "urls": {
+                "athlete": f"/athlete?session={sid}&token={tokens.athlete}",
+                "coach": f"/live?session={sid}&token={tokens.coach}",
+                "viewer": f"/live?session={sid}&token={tokens.viewer}",
+            },
+            "grpc": {
+                "port": manager.grpc.port,
+                "tls": manager.grpc.config.tls,
+                "tokens": ["coach", "viewer"],
+            },  # fmt: skip
+            "expires_at": session.expires_at,
+        },
+        status=201,
+    )
+
+
+async def list_sessions(request: web.Request) -> web.Response:
+    manager = request.app[MANAGER]
+    token = _token(request)
+    if not token:
+        raise AuthError(401, "missing token")
+    admin = manager.is_admin(token)
+    allowed = None if admin else set(manager.roles_of(token))
+    if allowed is not None and not allowed:
+        raise AuthError(403, "token unlocks no session")
+    live = [s.summary() for s in manager.live_sessions() if allowed is None or s.id in allowed]
+    recorded = []
+    if admin:
+        recorded = await asyncio.get_running_loop().run_in_executor(None, manager.recordings)
+    return web.json_response({"live": live, "recorded": recorded})
+
+
+async def get_session(request: web.Request) -> web.Response:
+    manager = request.app[MANAGER]
+    sid = request.match_info["id"]
+    role = manager.authorize(sid, _token(request), frozenset(Role))
+    session = manager.get(sid)
+    if session is None:
+        return web.json_response({"id": sid, "state": "ended", "role": str(role),
+                                  "live": False})  # fmt: skip
+    return web.json_response({**session.summary(), "role": str(role)})
+
+
+async def end_session(request: web.Request) -> web.Response:
+    manager = request.app[MANAGER]
+    sid = request.match_info["id"]
+    manager.authorize(sid, _token(request), CONTROL_ROLES)
+    await manager.end(sid, "ended by coach")
+    return web.json_response({"id": sid, "state": "ended"})
+
+
+async def ice_servers(request: web.Request) -> web.Response:
+    manager = request.app[MANAGER]
+    manager.authorize(request.match_info["id"], _token(request), frozenset({Role.ATHLETE}))
+    return web.json_response({"ice_servers": manager.config.ingest.browser_ice_servers()})
+
+
+async def offer(request: web.Request) -> web.Response:
+    manager = request.app[MANAGER]
+    sid = request.match_info["id"]
+    manager.authorize(sid, _token(request), frozenset({Role.ATHLETE}))
+    if manager.get(sid) is None:
+        raise SessionConflict("session has ended")
+    try:
+        body = await request.json()
+        sdp, kind = body["sdp"], body.get("type", "offer")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidOffer("body must be JSON {sdp, type: 'offer'}") from exc
+    if kind != "offer" or not isinstance(sdp, str):
+        raise InvalidOffer("expected an SDP offer")
+    answer = await manager.publish(sid, sdp)
+    return web.json_response({"sdp": answer, "type": "answer"})
+
+
+async def list_recordings(request: web.Request) -> web.Response:
+    manager = _admin(request)
+    recs = await asyncio.get_running_loop().run_in_executor(None, manager.recordings)
+    return web.json_response({"recordings": recs})
+
+
+# -- pose WebSocket --
+async def poses_ws(request: web.Request) -> web.StreamResponse:
+    manager = request.app[MANAGER]
+    sid = request.match_info["id"]
+    manager.authorize(sid, _token(request), VIEW_ROLES)  # HTTP error before the upgrade
+    session = manager.get(sid)
+    replay_mode = request.query.get("mode") == "replay"
+    live = session is not None and session.state != SessionState.ENDED and not replay_mode
+    path = None if live else manager.recording_path(sid)
+    if not live and path is None:
+        return _error(404, "no recording for this session")
+    ws = web.WebSocketResponse(heartbeat=20.0, compress=False)
+    await ws.prepare(request)
+    try:
+        if live:
+            assert session is not None
+            await _stream_live(ws, manager, sid, request.remote or "?")
+        else:
+            assert path is not None
+            await _stream_replay(ws, path)
+    finally:
+        await ws.close()
+    return ws
+
+
+async def _stream_live(
+    ws: web.WebSocketResponse, manager: SessionManager, sid: str, peer: str
+) -> None:
+    session = manager.get(sid)
+    assert session is not None and session.hub is not None
+    sub = session.hub.subscribe(peer=f"ws:{peer}", queue_size=16)
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(_WS_QUEUE)
+
+    def pump() -> None:  # blocking hub reads stay off the loop; put() back-pressures this thread
+        try:
+            while True:
+                data = sub.next_bytes()
+                fut = asyncio.run_coroutine_threadsafe(queue.put(data), loop)
+                fut.result()
+                if data is None:
+                    return
+        except Exception:  # loop closed / cancelled: the socket is gone
+            sub.close()
+
+    threading.Thread(target=pump, name=f"ws-{sid}", daemon=True).start()
+
+    info_sent = asyncio.Event()  # the protocol promises "info" as the first message
+
+    async def send() -> None:
+        while (data := await queue.get()) is not None:
+            msg = pb.StreamMessage.FromString(data)
+            kind = msg.WhichOneof("kind")
+            if kind == "frame":
+                await ws.send_bytes(pack_frame(msg.frame))
+            elif kind == "info":
+                await ws.send_json(info_json(msg.info))
+                info_sent.set()
+            else:
+                await ws.send_json({"type": "end", "reason": msg.end.reason})
+                return
+
+    async def stats() -> None:
+        await info_sent.wait()
+        while True:
+            s = manager.get(sid)
+            if s is not None:
+                await ws.send_json({"type": "stats", **s.summary()})
+            await asyncio.sleep(1.0)
+
+    tasks = [asyncio.ensure_future(send()), asyncio.ensure_future(stats())]
+    reader = asyncio.ensure_future(_drain_client(ws))
+    try:
+        await asyncio.wait([tasks[0], reader], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sub.close()
+        for t in (*tasks, reader):
+            t.cancel()
+        with contextlib.suppress(asyncio.QueueFull):
+            queue.put_nowait(None)  # unblock a pump waiting on a full queue (it sees sub closed)
+        while not queue.empty():
+            queue.get_nowait()
+
+
+async def _drain_client(ws: web.WebSocketResponse) -> None:
+    async for msg in ws:
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+            return
+
+
+class _Player:
+    """Paced replay state for one socket: the frames' own capture times set the pace."""
+
+    def __init__(self, times: list[int]) -> None:
+        self.times = times
+        self.index = 0
+        self.playing = True
+        self.speed = 1.0
+        self.changed = asyncio.Event()
+        self._anchor_wall = time.monotonic()
+        self._anchor_us = times[0] if times else 0
+
+    def position_us(self) -> int:
+        if not self.times:
+            return 0
+        return self.times[min(self.index, len(self.times) - 1)] - self.times[0]
+
+    def reanchor(self) -> None:
+        self._anchor_wall = time.monotonic()
+        if self.index < len(self.times):
+            self._anchor_us = self.times[self.index]
+
+    def due_in(self) -> float:
+        t = self.times[self.index]
+        return self._anchor_wall + (t - self._anchor_us) / 1e6 / self.speed - time.monotonic()
+
+    def seek(self, t_s: float) -> None:
+        if self.times:
+            target = self.times[0] + int(max(t_s, 0.0) * 1e6)
+            self.index = min(bisect.bisect_left(self.times, target), len(self.times) - 1)
+        self.reanchor()
+        self.changed.set()
+
+
+async def _stream_replay(ws: web.WebSocketResponse, path: Path) -> None:
+    loop = asyncio.get_running_loop()
+    try:
+        rec = await loop.run_in_executor(None, read_recording, path)
+    except (RecordingError, OSError) as exc:
+        await ws.send_json({"type": "end", "reason": f"unreadable recording: {exc}"})
+        return
+    frames = rec.frames
+    info = pb.SessionInfo()
+    info.CopyFrom(rec.info)
+    info.state = pb.SESSION_STATE_RECORDED
+    await ws.send_json(info_json(info))
+    times = [f.capture_time_us for f in frames]
+    await ws.send_json(
+        {
+            "type": "timeline",
+            "start_us": times[0] if times else 0,
+            "end_us": times[-1] if times else 0,
+            "frames": len(frames),
+            "complete": rec.complete,
+            "end_reason": rec.end.reason if rec.end else None,
+        }
+    )
+    player = _Player(times)
+
+    async def state() -> None:
+        await ws.send_json({"type": "state", "playing": player.playing, "speed": player.speed,
+                            "position_us": player.position_us()})  # fmt: skip
+
+    async def play() -> None:
+        while True:
+            if not player.playing or player.index >= len(frames):
+                if player.index >= len(frames) and player.playing:
+                    player.playing = False
+                    await ws.send_json({"type": "end", "reason": "replay finished"})
+                    await state()
+                player.changed.clear()
+                await player.changed.wait()
+                continue
+            delay = player.due_in()
+            if delay > 0:
+                player.changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(player.changed.wait(), delay)
+                continue  # re-evaluate: a seek/pause may have happened
+            await ws.send_bytes(pack_frame(frames[player.index]))
+            player.index += 1
+
+    async def control() -> None:
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            try:
+                cmd = json.loads(msg.data)
+                kind = cmd.get("type")
+                if kind == "seek":
+                    player.seek(float(cmd["t_s"]))
+                    # A seek while paused still shows the pose at that time.
+                    if not player.playing and player.index < len(frames):
+                        await ws.send_bytes(pack_frame(frames[player.index]))
+                elif kind == "pause":
+                    player.playing = False
+                elif kind == "play":
+                    if player.index >= len(frames):
+                        player.seek(0.0)
+                    player.playing = True
+                    player.reanchor()
+                elif kind == "speed":
+                    player.speed = min(max(float(cmd["value"]), 0.1), 16.0)
+                    player.reanchor()
+                else:
+                    continue
+            except (ValueError, KeyError, TypeError, AttributeError):
+                await ws.send_json({"type": "error", "error": "bad control message"})
+                continue
+            player.changed.set()
+            await state()
+
+    player_task = asyncio.ensure_future(play())
+    try:
+        await control()  # returns when the browser closes the socket
+    finally:
+        player_task.cancel()

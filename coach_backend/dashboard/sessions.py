@@ -1,0 +1,479 @@
+"""Coaching sessions: tokens, lifecycle (waiting -> live <-> paused -> ended), and the glue from a
+WebRTC publisher to the session's pipeline, gRPC hub and recording.
+
+One session = one ``SessionHub`` (hosted by the gRPC server), one ``SessionRecorder`` file, one
+``SessionPipeline`` fed by a ``LatestFrameWorker`` thread. Publishers come and go: a vanished
+publisher pauses the session (the recording is synced to disk and stays readable); a new offer
+with the athlete token resumes it; a pause longer than ``pause_timeout_s`` ends it, which closes
+the recording with a StreamEnd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..ingest import IngestConfig, LatestFrameWorker, PublisherConnection
+from ..recorder import RecordingError, RecordingReader, SessionRecorder
+from ..stream import PoseStreamServer, SessionHub, make_session_info
+
+log = logging.getLogger(__name__)
+
+RECORDING_SUFFIX = ".coachrec"
+META_SUFFIX = ".json"
+
+
+class Role(StrEnum):
+    ATHLETE = "athlete"  # publishes video
+    COACH = "coach"  # views and controls (ends the session)
+    VIEWER = "viewer"  # read-only
+    ADMIN = "admin"  # the server's key: creates and lists sessions
+
+
+VIEW_ROLES = frozenset({Role.COACH, Role.VIEWER, Role.ADMIN})
+CONTROL_ROLES = frozenset({Role.COACH, Role.ADMIN})
+
+
+class SessionState(StrEnum):
+    WAITING = "waiting"  # created, no publisher yet
+    LIVE = "live"
+    PAUSED = "paused"  # publisher gone; a reconnect resumes
+    ENDED = "ended"
+
+
+class AuthError(Exception):
+    """``status`` is the HTTP status: 401 missing/expired, 403 wrong token, 404 unknown session."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SessionConflict(Exception):
+    """The session cannot do that now (e.g. publish to an ended session): HTTP 409."""
+
+
+class PipelineUnavailable(Exception):
+    """The session's pipeline failed to build (HTTP 503)."""
+
+
+class Pipeline(Protocol):
+    """What we need from ``coach_backend.pipeline.SessionPipeline``."""
+
+    def process(self, frame_bgr: Any, capture_time_us: int) -> Any: ...
+
+    def close(self, reason: str) -> None: ...
+
+
+# (session_id, hub, recorder) -> pipeline; default builds SessionPipeline(PipelineConfig()).
+PipelineFactory = Callable[[str, SessionHub, SessionRecorder], Pipeline]
+
+
+def default_pipeline_factory(config: Any = None) -> PipelineFactory:
+    def make(session_id: str, hub: SessionHub, recorder: SessionRecorder) -> Pipeline:
+        from ..pipeline import PipelineConfig, SessionPipeline  # heavy: models, mediapipe
+
+        return SessionPipeline(session_id, config or PipelineConfig(), hub=hub, recorder=recorder)
+
+    return make
+
+
+@dataclass(frozen=True)
+class ManagerConfig:
+    recordings_dir: Path
+    admin_token: str
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    token_ttl_s: float = 12 * 3600.0  # session tokens (live control and replay) expire
+    pause_timeout_s: float = 120.0  # a paused session ends after this long without a publisher
+    fps: float = 30.0  # nominal rate announced in SessionInfo
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class SessionTokens:
+    athlete: str
+    coach: str
+    viewer: str
+
+    @classmethod
+    def new(cls) -> SessionTokens:
+        return cls(*(secrets.token_urlsafe(24) for _ in range(3)))
+
+
+@dataclass
+class _Timing:
+    """Last pipeline result summary, for the dashboard's stats line."""
+
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    valid: bool = False
+
+
+class Session:
+    """A live (or just ended) session held in memory. Mutated only on the event loop, except
+    ``timing`` (written by the worker thread, read as a whole dict swap)."""
+
+    def __init__(
+        self, session_id: str, tokens: SessionTokens, expires_at: float, path: Path
+    ) -> None:
+        self.id = session_id
+        self.tokens = tokens
+        self.created_at = time.time()
+        self.expires_at = expires_at
+        self.recording_path = path
+        self.state = SessionState.WAITING
+        self.state_reason = ""
+        self.hub: SessionHub | None = None
+        self.recorder: SessionRecorder | None = None
+        self.pipeline: Pipeline | None = None
+        self.pipeline_ready: asyncio.Future[Pipeline] | None = None
+        self.worker: LatestFrameWorker | None = None
+        self.publisher: PublisherConnection | None = None
+        self.connects = 0
+        self.timing = _Timing()
+        self.end_task: asyncio.Task[None] | None = None
+        self.paused_at: float | None = None
+
+    def token_hashes(self) -> dict[str, str]:
+        t = self.tokens
+        return {Role.ATHLETE: _hash(t.athlete), Role.COACH: _hash(t.coach),
+                Role.VIEWER: _hash(t.viewer)}  # fmt: skip
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "state": str(self.state),
+            "state_reason": self.state_reason,
+            "created_us": int(self.created_at * 1e6),
+            "live": self.state in (SessionState.WAITING, SessionState.LIVE, SessionState.PAUSED),
+            "recording": self.recording_path.name,
+            "connects": self.connects,
+        }
+        if self.hub is not None:
+            out["frames"] = self.hub.stats().published
+        if self.worker is not None:
+            ws = self.worker.stats()
+            out["fps"] = round(ws.fps, 2)
+            out["dropped"] = ws.dropped
+            out["process_ms"] = round(ws.process_ms, 2)
+        out["latency_ms"] = {k: round(v, 2) for k, v in self.timing.latency_ms.items()}
+        if self.publisher is not None:
+            ps = self.publisher.stats()
+            out["publisher"] = {"state": ps.state, "frames": ps.frames,
+                                "width": ps.width, "height": ps.height}  # fmt: skip
+        return out
+
+
+class SessionManager:
+    """All sessions of one server. Every public coroutine runs on the server's event loop."""
+
+    def __init__(
+        self,
+        config: ManagerConfig,
+        grpc_server: PoseStreamServer,
+        pipeline_factory: PipelineFactory | None = None,
+    ) -> None:
+        self.config = config
+        self.grpc = grpc_server
+        self._factory = pipeline_factory or default_pipeline_factory()
+        self._sessions: dict[str, Session] = {}
+        self._recordings_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+        config.recordings_dir.mkdir(parents=True, exist_ok=True)
+
+    # -- auth --
+    def authorize(self, session_id: str, token: str | None, roles: frozenset[Role]) -> Role:
+        """The role ``token`` holds on ``session_id`` if it is one of ``roles``; else AuthError."""
+        if not token:
+            raise AuthError(401, "missing token (Authorization: Bearer ... or ?token=)")
+        if Role.ADMIN in roles and self.is_admin(token):
+            return Role.ADMIN
+        session = self._sessions.get(session_id)
+        if session is not None:
+            hashes, expires = session.token_hashes(), session.expires_at
+        else:
+            meta = self._read_meta(session_id)
+            if meta is None:
+                raise AuthError(404, f"unknown session {session_id!r}")
+            hashes, expires = meta.get("token_sha256", {}), float(meta.get("expires_at", 0))
+        presented = _hash(token)
+        matched = [Role(r) for r, h in hashes.items() if hmac.compare_digest(h, presented)]
+        if not matched:
+            raise AuthError(403, "token not valid for this session")
+        if time.time() > expires:
+            raise AuthError(401, "token expired")
+        role = matched[0]
+        if role not in roles:
+            raise AuthError(403, f"a {role} token cannot do this")
+        return role
+
+    def is_admin(self, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(
+            _hash(token or ""), _hash(self.config.admin_token)
+        )
+
+    def roles_of(self, token: str) -> dict[str, Role]:
+        """Sessions (live and recorded) that ``token`` unlocks, with its role on each."""
+        out: dict[str, Role] = {}
+        presented = _hash(token)
+        for s in self._sessions.values():
+            for role, h in s.token_hashes().items():
+                if hmac.compare_digest(h, presented) and time.time() <= s.expires_at:
+                    out[s.id] = Role(role)
+        return out
+
+    # -- lifecycle --
+    async def create(self) -> tuple[Session, SessionTokens]:
+        session_id = time.strftime("s%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+        tokens = SessionTokens.new()
+        path = self.config.recordings_dir / f"{session_id}{RECORDING_SUFFIX}"
+        session = Session(session_id, tokens, time.time() + self.config.token_ttl_s, path)
+        info = make_session_info(session_id, body_model=_body_model_name(), fps=self.config.fps)
+        # gRPC subscribers (headset, recorder tools) use the coach or viewer token.
+        loop = asyncio.get_running_loop()
+        # SessionRecorder fsyncs the new file and its directory: off the loop.
+        session.recorder = await loop.run_in_executor(None, SessionRecorder, path, info)
+        session.hub = self.grpc.add_session(info, token=(tokens.coach, tokens.viewer))
+        self._sessions[session_id] = session
+        self._write_meta(session)
+        # Build the pipeline now, off the loop (loads models: seconds), so the offer is quick.
+        hub, recorder = session.hub, session.recorder
+        session.pipeline_ready = asyncio.ensure_future(
+            loop.run_in_executor(None, self._factory, session_id, hub, recorder)
+        )
+        return session, tokens
+
+    def get(self, session_id: str) -> Session | None:
+        return self._sessions.get(session_id)
+
+    def live_sessions(self) -> list[Session]:
+        return list(self._sessions.values())
+
+    async def publish(self, session_id: str, offer_sdp: str) -> str:
+        """Accept an athlete's SDP offer (first connect or resume); returns the SDP answer."""
+        session = self._sessions.get(session_id)
+        if session is None or session.state == SessionState.ENDED:
+            raise SessionConflict("session has ended")
+        assert session.pipeline_ready is not None
+        try:
+            pipeline = await session.pipeline_ready
+        except Exception as exc:  # e.g. GC-SSN weights missing: say so instead of a bare 500
+            raise PipelineUnavailable(f"pipeline could not start: {exc}") from exc
+        session.pipeline = pipeline
+        if session.worker is None:
+            session.worker = LatestFrameWorker(
+                lambda frame, t_us: pipeline.process(frame.to_ndarray(format="bgr24"), t_us),
+                name=f"pipeline-{session_id}",
+                on_result=lambda result, ms: _record_timing(session, result, ms),
+            )
+        old = session.publisher
+        worker = session.worker
+
+        this: list[PublisherConnection] = []
+
+        async def gone(reason: str) -> None:
+            if this and session.publisher is this[0]:  # a replaced publisher must not pause
+                await self._pause(session, reason)
+
+        conn = PublisherConnection(self.config.ingest, worker.submit, gone)
+        this.append(conn)
+        answer = await conn.accept(offer_sdp)  # InvalidOffer propagates (HTTP 400)
+        if session.state == SessionState.ENDED:  # ended while we negotiated
+            await conn.close()
+            raise SessionConflict("session has ended")
+        session.publisher = conn
+        session.connects += 1
+        if old is not None:  # a reconnect replaces the previous publisher (e.g. page reload)
+            await old.close("replaced by a new publisher")
+        if session.end_task is not None:
+            session.end_task.cancel()
+            session.end_task = None
+        session.paused_at = None
+        session.state, session.state_reason = SessionState.LIVE, ""
+        self._write_meta(session)
+        return answer.sdp
+
+    async def end(self, session_id: str, reason: str = "ended by coach") -> None:
+        session = self._sessions.get(session_id)
+        if session is None or session.state == SessionState.ENDED:
+            return
+        session.state, session.state_reason = SessionState.ENDED, reason
+        if session.end_task is not None and session.end_task is not asyncio.current_task():
+            session.end_task.cancel()
+        if session.publisher is not None:
+            try:
+                await session.publisher.close(reason)
+            except Exception:  # the recording must still be closed below
+                log.exception("closing the publisher of %s failed", session_id)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._close_blocking, session, reason)
+        self.grpc.remove_session(session_id, reason)  # already ended: just stop hosting it
+        self._write_meta(session)
+        # Forget it: memory stays bounded; auth, listing and replay go through the files now.
+        self._sessions.pop(session_id, None)
+        log.info("session %s ended: %s", session_id, reason)
+
+    async def shutdown(self, reason: str = "server shutting down") -> None:
+        for sid in list(self._sessions):
+            await self.end(sid, reason)
+
+    async def _pause(self, session: Session, reason: str) -> None:
+        if session.state in (SessionState.ENDED, SessionState.PAUSED):
+            return
+        session.state, session.state_reason = SessionState.PAUSED, reason
+        session.paused_at = time.time()
+        self._write_meta(session)
+        session.end_task = asyncio.ensure_future(self._end_after_pause(session))
+
+    async def _end_after_pause(self, session: Session) -> None:
+        deadline = time.monotonic() + self.config.pause_timeout_s
+        rec = session.recorder
+        # While paused, flush the recording (the worker is idle, so nobody else would): the file
+        # on disk is then complete up to the last pose and readable by the replay.
+        while time.monotonic() < deadline:
+            if rec is not None:
+                with contextlib.suppress(ValueError):
+                    await asyncio.get_running_loop().run_in_executor(None, rec.maybe_sync)
+            await asyncio.sleep(min(0.5, max(deadline - time.monotonic(), 0.0)))
+        session.end_task = None
+        await self.end(
+            session.id, f"publisher did not return within {self.config.pause_timeout_s:g} s"
+        )
+
+    @staticmethod
+    def _close_blocking(session: Session, reason: str) -> None:
+        if session.worker is not None:
+            session.worker.stop()
+        pipeline = session.pipeline
+        if (
+            pipeline is None
+            and session.pipeline_ready is not None
+            and session.pipeline_ready.done()
+        ):
+            with contextlib.suppress(Exception):
+                pipeline = session.pipeline_ready.result()
+        if pipeline is not None:
+            try:
+                pipeline.close(reason)  # ends the hub and closes the recorder (with StreamEnd)
+            except Exception:
+                log.exception("pipeline.close failed for %s", session.id)
+        # Idempotent backstops, e.g. when the pipeline never got built.
+        if session.hub is not None:
+            session.hub.end(reason)
+        if session.recorder is not None:
+            from ..stream import pb
+
+            sent = session.hub.stats().published if session.hub is not None else 0
+            session.recorder.close(pb.StreamEnd(reason=reason, frames_sent=sent))
+
+    # -- recordings --
+    def _meta_path(self, session_id: str) -> Path | None:
+        if not session_id or "/" in session_id or session_id.startswith("."):
+            return None  # ids become file names: no path tricks
+        return self.config.recordings_dir / f"{session_id}{META_SUFFIX}"
+
+    def _read_meta(self, session_id: str) -> dict[str, Any] | None:
+        path = self._meta_path(session_id)
+        if path is None or not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _write_meta(self, session: Session) -> None:
+        path = self._meta_path(session.id)
+        assert path is not None
+        meta = {
+            "id": session.id,
+            "created_us": int(session.created_at * 1e6),
+            "expires_at": session.expires_at,
+            "state": str(session.state),
+            "state_reason": session.state_reason,
+            "recording": session.recording_path.name,
+            "token_sha256": session.token_hashes(),  # hashes only: the file leaks no token
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(meta, indent=1))
+        os.replace(tmp, path)  # atomic: a crash leaves the old or the new meta, never half
+
+    def recording_path(self, session_id: str) -> Path | None:
+        meta = self._meta_path(session_id)
+        if meta is None:
+            return None
+        path = meta.with_suffix(RECORDING_SUFFIX)
+        return path if path.is_file() else None
+
+    def recordings(self) -> list[dict[str, Any]]:
+        """Every recording on disk (live ones included, read up to their synced tail)."""
+        out = []
+        for path in sorted(self.config.recordings_dir.glob(f"*{RECORDING_SUFFIX}")):
+            summary = self._recording_summary(path)
+            if summary is not None:
+                out.append(summary)
+        return out
+
+    def _recording_summary(self, path: Path) -> dict[str, Any] | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        key = (st.st_size, st.st_mtime_ns)
+        cached = self._recordings_cache.get(path.name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        try:
+            reader = RecordingReader(path)
+            first = last = None
+            n = 0
+            for frame in reader:
+                first = frame.capture_time_us if first is None else first
+                last = frame.capture_time_us
+                n += 1
+        except (RecordingError, OSError) as exc:
+            return {"id": path.stem, "file": path.name, "error": str(exc)}
+        summary = {
+            "id": reader.info.session_id,
+            "file": path.name,
+            "started_us": reader.info.started_time_us,
+            "frames": n,
+            "duration_s": 0.0 if first is None or last is None else (last - first) / 1e6,
+            "complete": reader.end is not None and reader.torn_tail_bytes == 0,
+            "end_reason": reader.end.reason if reader.end is not None else None,
+            "bytes": st.st_size,
+        }
+        self._recordings_cache[path.name] = (key, summary)
+        return summary
+
+
+def _record_timing(session: Session, result: Any, process_ms: float) -> None:
+    lat = getattr(result, "latency_ms", None)
+    stages: dict[str, float] = {}
+    if isinstance(lat, dict):
+        stages = {str(k): float(v) for k, v in lat.items()}
+    elif lat is not None and hasattr(lat, "__dataclass_fields__"):
+        stages = {k: float(getattr(lat, k)) for k in lat.__dataclass_fields__}
+    stages["total"] = process_ms
+    session.timing = _Timing(stages, bool(getattr(result, "valid", False)))
+
+
+def _body_model_name() -> str:
+    from ..body import OPEN_BODY_PATH, resolve_model_path
+
+    try:
+        return "open_body" if resolve_model_path() == OPEN_BODY_PATH else "smpl_neutral"
+    except Exception:
+        return "open_body"

@@ -1,0 +1,86 @@
+// Browser end-to-end check, driven by tests/test_dashboard_browser.py:
+//   node dashboard.e2e.mjs '<json: {base, session, athleteToken, coachToken, chromium, y4m, outDir}>'
+// Context 1 opens the athlete page and publishes Chromium's fake camera (the y4m clip); context 2
+// opens the coach's live page and waits until the avatar and the angle plots update. Prints one
+// JSON line with what it saw; screenshots go to outDir.
+import { chromium } from "playwright-core";
+
+const cfg = JSON.parse(process.argv[2]);
+const result = { ok: false, steps: [] };
+const step = (s) => { result.steps.push(s); console.error(`[e2e] ${s}`); };
+
+// One browser (Playwright gives it a fresh temporary --user-data-dir), two isolated contexts.
+const browser = await chromium.launch({
+  executablePath: cfg.chromium,
+  headless: true,
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    `--use-file-for-fake-video-capture=${cfg.y4m}`,
+    "--enable-unsafe-swiftshader", "--use-angle=swiftshader", // WebGL without a GPU
+  ],
+});
+try {
+  const athleteCtx = await browser.newContext({ viewport: { width: 800, height: 600 } });
+  const athlete = await athleteCtx.newPage();
+  athlete.on("console", (m) => console.error(`[athlete] ${m.text()}`));
+  await athlete.goto(`${cfg.base}/athlete?session=${cfg.session}&token=${cfg.athleteToken}`);
+  await athlete.click("#start");
+  await athlete.waitForFunction(() => window.coachAthlete?.pc?.connectionState === "connected", null, { timeout: 45000 });
+  step("athlete connected");
+  await athlete.screenshot({ path: `${cfg.outDir}/athlete.png` });
+
+  const coachCtx = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+  const coach = await coachCtx.newPage();
+  coach.on("console", (m) => console.error(`[coach] ${m.text()}`));
+  coach.on("pageerror", (e) => console.error(`[coach error] ${e}`));
+  await coach.goto(`${cfg.base}/live?session=${cfg.session}&token=${cfg.coachToken}`);
+  await coach.waitForFunction(() => (window.coachViewer?.avatar?.frames || 0) >= 30, null, { timeout: 60000 });
+  const first = await coach.evaluate(() => ({ frames: window.coachViewer.avatar.frames, knee: window.coachViewer.plots.knee.points }));
+  await coach.waitForTimeout(2500); // let plots fill a little for the screenshot
+  const state = await coach.evaluate(() => {
+    const v = window.coachViewer;
+    const c = v.avatar.renderer.domElement;
+    // Sample the WebGL canvas: a rendered avatar means non-background pixels.
+    const g = document.createElement("canvas");
+    g.width = c.width; g.height = c.height;
+    const ctx = g.getContext("2d");
+    ctx.drawImage(c, 0, 0);
+    const px = ctx.getImageData(0, 0, g.width, g.height).data;
+    let body = 0;
+    for (let i = 0; i < px.length; i += 16) if (Math.abs(px[i] - 0xee) + Math.abs(px[i + 1] - 0xf1) + Math.abs(px[i + 2] - 0xf4) > 60) body++;
+    return {
+      frames: v.avatar.frames, valid: v.avatar.valid, knee: v.plots.knee.points, hip: v.plots.hip.points,
+      elbow: v.plots.elbow.points, trunk: v.plots.trunk.points, fps: v.stats.fps, stats: document.getElementById("stats").textContent,
+      nonBackgroundSamples: body, pelvis: v.avatar.worldJoints[0].toArray(),
+    };
+  });
+  step(`coach saw ${state.frames} poses`);
+  await coach.screenshot({ path: `${cfg.outDir}/dashboard.png` });
+  result.first = first;
+  result.coach = state;
+
+  // End the session from the coach page, then replay the recording with its timeline.
+  await coach.click("#end");
+  await coach.waitForFunction(() => document.getElementById("state").textContent.startsWith("ended"), null, { timeout: 30000 });
+  step("session ended by the coach");
+  const replay = await coachCtx.newPage();
+  replay.on("pageerror", (e) => console.error(`[replay error] ${e}`));
+  await replay.goto(`${cfg.base}/replay?session=${cfg.session}&token=${cfg.coachToken}`);
+  await replay.waitForFunction(() => (window.coachViewer?.avatar?.frames || 0) >= 5 && Number(document.getElementById("timeline").max) > 1, null, { timeout: 30000 });
+  const duration = await replay.evaluate(() => Number(document.getElementById("timeline").max));
+  await replay.evaluate((t) => window.coachReplay.seek(t), duration * 0.6);
+  await replay.waitForFunction((t) => Number(document.getElementById("timeline").value) >= t - 0.5, duration * 0.6, { timeout: 20000 });
+  result.replay = await replay.evaluate(() => ({ duration: Number(document.getElementById("timeline").max),
+    position: Number(document.getElementById("timeline").value), frames: window.coachViewer.avatar.frames }));
+  step(`replay at ${result.replay.position.toFixed(1)} s of ${result.replay.duration.toFixed(1)} s`);
+  await replay.screenshot({ path: `${cfg.outDir}/replay.png` });
+  result.ok = state.frames > first.frames && state.knee > first.knee && state.nonBackgroundSamples > 50
+    && result.replay.position >= duration * 0.6 - 0.5;
+} catch (e) {
+  result.error = String(e);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));

@@ -1,0 +1,134 @@
+import { $, api, sessionId, token } from "./api.js";
+import { startViewer } from "./viewer.js";
+
+const link = (href, text) => `<a href="${href}">${text}</a>`;
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+const q = (id) => `session=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`;
+
+export async function indexPage() {
+  const refresh = async () => {
+    try {
+      const data = await api("GET", "/api/sessions");
+      $("live").innerHTML = data.live.length
+        ? data.live.map((s) => `<tr><td>${esc(s.id)}</td><td>${esc(s.state)}</td><td>${s.fps ?? "-"}</td><td>${s.frames ?? 0}</td>
+            <td>${s.live ? link(`/live?${q(s.id)}`, "watch") : ""} ${link(`/replay?${q(s.id)}`, "replay")}</td></tr>`).join("")
+        : `<tr><td colspan="5">no live sessions</td></tr>`;
+      $("recorded").innerHTML = data.recorded.length
+        ? data.recorded.map((r) => `<tr><td>${esc(r.id)}</td><td>${r.frames ?? "-"}</td><td>${(r.duration_s ?? 0).toFixed(1)} s</td>
+            <td>${r.complete ? "complete" : "open / torn"}</td><td>${link(`/replay?${q(r.id)}`, "replay")}</td></tr>`).join("")
+        : `<tr><td colspan="5">no recordings</td></tr>`;
+      $("error").textContent = "";
+    } catch (e) {
+      $("error").textContent = String(e);
+    }
+  };
+  $("create").onclick = async () => {
+    try {
+      const s = await api("POST", "/api/sessions");
+      const abs = (u) => `${location.origin}${u}`;
+      $("created").innerHTML = `Session ${esc(s.session_id)}: athlete ${link(s.urls.athlete, "publish link")} ·
+        coach ${link(s.urls.coach, "live view")} · viewer ${link(s.urls.viewer, "read-only view")}
+        <br><small>Send the athlete: <code>${esc(abs(s.urls.athlete))}</code></small>`;
+      refresh();
+    } catch (e) {
+      $("error").textContent = String(e);
+    }
+  };
+  refresh();
+  setInterval(refresh, 2000);
+}
+
+export async function athletePage() {
+  $("title").textContent = `Athlete · ${sessionId}`;
+  let pc = null;
+  let stream = null;
+  const setState = (s) => ($("state").textContent = s);
+  const connect = async () => {
+    $("start").disabled = true;
+    try {
+      const { ice_servers } = await api("GET", `/api/sessions/${encodeURIComponent(sessionId)}/ice`);
+      if (!stream) {
+        stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, frameRate: 30 }, audio: false });
+        $("preview").srcObject = stream;
+      }
+      if (pc) pc.close();
+      pc = new RTCPeerConnection({ iceServers: ice_servers });
+      pc.addTransceiver(stream.getVideoTracks()[0], { direction: "sendonly", streams: [stream] });
+      pc.onconnectionstatechange = () => {
+        setState(`connection: ${pc.connectionState}`);
+        if (pc.connectionState === "failed") setTimeout(connect, 2000); // resume the same session
+      };
+      await pc.setLocalDescription(await pc.createOffer());
+      // Non-trickle: wait for all candidates, then one offer/answer exchange.
+      await new Promise((resolve) => {
+        if (pc.iceGatheringState === "complete") return resolve();
+        const t = setTimeout(resolve, 3000);
+        pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && (clearTimeout(t), resolve());
+      });
+      const answer = await api("POST", `/api/sessions/${encodeURIComponent(sessionId)}/offer`, { sdp: pc.localDescription.sdp, type: "offer" });
+      await pc.setRemoteDescription(answer);
+      setState("publishing…");
+    } catch (e) {
+      setState(`error: ${e}`);
+    } finally {
+      $("start").disabled = false;
+      $("start").textContent = "Reconnect";
+    }
+  };
+  $("start").onclick = connect;
+  window.coachAthlete = { get pc() { return pc; } };
+}
+
+function watchEnd(msg) {
+  if (msg.type === "end") $("state").textContent = `ended: ${msg.reason}`;
+  if (msg.type === "stats") $("state").textContent = `${msg.state}${msg.state_reason ? ` (${msg.state_reason})` : ""}`;
+  if (msg.type === "closed" && !$("state").textContent.startsWith("ended")) $("state").textContent = "disconnected";
+}
+
+export async function livePage() {
+  $("title").textContent = `Live · ${sessionId}`;
+  $("replay-link").href = `/replay?${q(sessionId)}`;
+  $("end").onclick = async () => {
+    try {
+      await api("POST", `/api/sessions/${encodeURIComponent(sessionId)}/end`);
+    } catch (e) {
+      $("state").textContent = String(e);
+    }
+  };
+  await startViewer({ replay: false, onText: watchEnd });
+}
+
+export async function replayPage() {
+  $("title").textContent = `Replay · ${sessionId}`;
+  let timeline = null;
+  let dragging = false;
+  const slider = $("timeline");
+  const fmt = (s) => `${Math.floor(s / 60)}:${(s % 60).toFixed(1).padStart(4, "0")}`;
+  const viewer = await startViewer({
+    replay: true,
+    onText: (msg) => {
+      if (msg.type === "timeline") {
+        timeline = msg;
+        slider.max = String((msg.end_us - msg.start_us) / 1e6);
+        $("duration").textContent = fmt((msg.end_us - msg.start_us) / 1e6);
+      } else if (msg.type === "frame" && timeline && !dragging) {
+        slider.value = String((msg.t_us - timeline.start_us) / 1e6);
+        $("position").textContent = fmt((msg.t_us - timeline.start_us) / 1e6);
+      } else if (msg.type === "state") {
+        $("play").textContent = msg.playing ? "Pause" : "Play";
+      } else if (msg.type === "end") {
+        $("play").textContent = "Play";
+      }
+    },
+  });
+  const send = (m) => viewer.ws.readyState === 1 && viewer.ws.send(JSON.stringify(m));
+  slider.oninput = () => (dragging = true);
+  slider.onchange = () => {
+    dragging = false;
+    viewer.clearPlots();
+    send({ type: "seek", t_s: Number(slider.value) });
+  };
+  $("play").onclick = () => send({ type: $("play").textContent === "Pause" ? "pause" : "play" });
+  $("speed").onchange = () => send({ type: "speed", value: Number($("speed").value) });
+  window.coachReplay = { seek: (t) => { viewer.clearPlots(); send({ type: "seek", t_s: t }); }, send };
+}

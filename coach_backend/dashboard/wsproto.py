@@ -1,0 +1,71 @@
+"""Browser pose stream over WebSocket: binary pose messages + JSON control messages.
+
+Binary message (server -> browser), 128 bytes, little-endian::
+
+    offset size  field
+    0      1     kind = 1 (pose frame)
+    1      1     flags (PoseFrame.flags; bit0 = person present/valid)
+    2      2     reserved, 0
+    4      4     confidence, float32 (0..1)
+    8      8     sequence, uint64 (per session; gaps = frames dropped for this viewer)
+    16     8     capture_time_us, int64 (Unix epoch microseconds of the video frame)
+    24     104   compact pose, layout v1 (docs/CONTRIBUTING-internal.md): exactly the bytes
+                 of PoseFrame.pose that gRPC subscribers get
+
+Text messages (JSON objects, ``type`` field), server -> browser:
+``info`` (SessionInfo fields), ``timeline`` (replay: start_us, end_us, frames, complete),
+``stats`` (live: session state, server fps, pipeline latency per stage in ms; about 1 Hz),
+``state`` (replay: playing, speed, position_us), ``end`` (reason).
+Browser -> server (replay only): ``{"type": "seek", "t_s": 12.5}`` (seconds from the start),
+``{"type": "pause"}``, ``{"type": "play"}``, ``{"type": "speed", "value": 2.0}``.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from ..stream import pb
+
+KIND_POSE = 1
+HEADER = struct.Struct("<BBHfQq")  # kind, flags, reserved, confidence, sequence, capture_time_us
+MESSAGE_BYTES = HEADER.size + 104
+assert HEADER.size == 24
+
+
+def pack_frame(frame: pb.PoseFrame) -> bytes:
+    return (
+        HEADER.pack(
+            KIND_POSE,
+            frame.flags & 0xFF,
+            0,
+            frame.confidence,
+            frame.sequence,
+            frame.capture_time_us,
+        )  # fmt: skip
+        + frame.pose
+    )
+
+
+def unpack_frame(data: bytes) -> pb.PoseFrame:
+    kind, flags, _, conf, seq, t_us = HEADER.unpack_from(data)
+    if kind != KIND_POSE or len(data) != MESSAGE_BYTES:
+        raise ValueError("not a pose message")
+    return pb.PoseFrame(
+        sequence=seq, capture_time_us=t_us, confidence=conf, flags=flags, pose=data[24:]
+    )
+
+
+def info_json(info: pb.SessionInfo) -> dict[str, Any]:
+    return {
+        "type": "info",
+        "session_id": info.session_id,
+        "body_model": info.body_model,
+        "betas": list(info.betas),
+        "fps": info.fps,
+        "coordinate_frame": "gl_viewer",  # x right, y up, z towards the camera
+        "joint_names": list(info.joint_names),
+        "layout_version": info.layout_version,
+        "started_time_us": info.started_time_us,
+        "state": pb.SessionState.Name(info.state).removeprefix("SESSION_STATE_").lower(),
+    }

@@ -1,0 +1,74 @@
+"""Headless Chromium drives the athlete page (fake camera = the rendered clip as .y4m) and, in a
+second browser context, the coach's live page; the avatar and the angle plots must update. The
+coach then ends the session and the replay page plays the recording and seeks on its timeline.
+
+Driven by playwright-core from npm (coach_backend/dashboard/web/e2e/dashboard.e2e.mjs) against
+the Debian ``chromium``. Skips with the precise reason when Chromium, node or the npm packages
+are missing (``make`` installs them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from live_support import ADMIN, http, make_clip, running_server
+
+from coach_backend.ingest import IngestConfig
+
+pytestmark = pytest.mark.slow
+
+WEB = Path(__file__).resolve().parents[1] / "coach_backend" / "dashboard" / "web"
+SCRIPT = WEB / "e2e" / "dashboard.e2e.mjs"
+CHROMIUM = os.environ.get("COACH_CHROMIUM", "/usr/bin/chromium")
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).is_file():
+        return f"Chromium not found at {CHROMIUM} (Debian package 'chromium')"
+    if shutil.which("node") is None:
+        return "node not on PATH"
+    if not (WEB / "node_modules" / "playwright-core").is_dir():
+        return f"playwright-core not installed: run `npm ci` in {WEB}"
+    return None
+
+
+@pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
+def test_browser_publishes_and_dashboard_updates(tmp_path: Path):
+    _, y4m = make_clip(tmp_path)
+    out = tmp_path / "shots"
+    out.mkdir()
+    with running_server(tmp_path, ingest=IngestConfig(frame_timeout_s=5.0)) as st:
+        status, body = http("POST", f"{st.base}/api/sessions", ADMIN)
+        assert status == 201
+        cfg = {
+            "base": st.base,
+            "session": body["session_id"],
+            "athleteToken": body["tokens"]["athlete"],
+            "coachToken": body["tokens"]["coach"],
+            "chromium": CHROMIUM,
+            "y4m": str(y4m),
+            "outDir": str(out),
+        }
+        proc = subprocess.run(
+            ["node", str(SCRIPT), json.dumps(cfg)], capture_output=True, text=True, timeout=150
+        )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    assert lines, (
+        f"no result from the browser script (rc {proc.returncode}):\n{proc.stderr[-3000:]}"
+    )
+    result = json.loads(lines[-1])
+    assert result["ok"], json.dumps(result, indent=1) + "\n" + proc.stderr[-3000:]
+    coach = result["coach"]
+    assert coach["valid"] and coach["knee"] > result["first"]["knee"]
+    assert coach["nonBackgroundSamples"] > 50  # the avatar is drawn
+    assert (out / "dashboard.png").stat().st_size > 10_000
+    # Replay page: the recorded session plays and the timeline seeks.
+    assert result["replay"]["duration"] > 1 and result["replay"]["frames"] >= 5
+    keep = os.environ.get("COACH_SCREENSHOT_DIR")  # to refresh docs/dashboard.png by hand
+    if keep:
+        shutil.copy(out / "dashboard.png", Path(keep) / "dashboard.png")

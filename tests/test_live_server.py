@@ -1,0 +1,246 @@
+"""The live server end to end with real components: aiortc publisher (MediaPlayer on a rendered
+clip) -> WebRTC ingest -> SessionPipeline (MediaPipe + GC-SSN) -> gRPC subscriber, WebSocket,
+recorder; HTTP auth errors; malformed SDP; a vanishing publisher (pause, resume, end).
+
+One server for the module (pipelines are built per session: ~3 s each on 2 cores). No speed
+assertions; waits are condition-based with generous timeouts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from live_support import (
+    ADMIN,
+    ServerThread,
+    http,
+    make_clip,
+    publish_file,
+    running_server,
+    wait_for,
+)
+
+from coach_backend.dashboard import MESSAGE_BYTES, unpack_frame
+from coach_backend.ingest import IngestConfig
+from coach_backend.recorder import read_recording
+from coach_backend.stream import PoseStreamClient, decode_pose, pb
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_clip(tmp_path_factory.mktemp("clip"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("live")
+    ingest = IngestConfig(frame_timeout_s=2.0, connect_timeout_s=15.0)
+    with running_server(tmp, ingest=ingest, pause_timeout_s=4.0) as st:
+        yield st
+
+
+def new_session(st: ServerThread) -> tuple[str, dict[str, str]]:
+    status, body = http("POST", f"{st.base}/api/sessions", ADMIN)
+    assert status == 201, body
+    return body["session_id"], body["tokens"]
+
+
+class GrpcCollector:
+    """A real gRPC subscriber in a thread, keeping every message."""
+
+    def __init__(self, target: str, token: str, session_id: str) -> None:
+        self.messages: list[pb.StreamMessage] = []
+        self.client = PoseStreamClient(target, token)
+        self.call = self.client.subscribe(session_id)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            for msg in self.call:
+                self.messages.append(msg)
+        except Exception:  # cancelled at close
+            pass
+
+    def frames(self) -> list[pb.PoseFrame]:
+        return [m.frame for m in self.messages if m.WhichOneof("kind") == "frame"]
+
+    def close(self) -> None:
+        self.call.cancel()
+        self.client.close()
+
+
+def test_aiortc_publishers_to_grpc_subscribers(server: ServerThread, clip: tuple[Path, Path]):
+    """Two concurrent sessions, each with an aiortc publisher and a real gRPC subscriber."""
+    sessions = [new_session(server) for _ in range(2)]
+    subs = [GrpcCollector(server.grpc_target, tok["viewer"], sid) for sid, tok in sessions]
+    pcs = []
+    try:
+        for sid, tok in sessions:
+            pcs.append(server.call(publish_file(server.base, sid, tok["athlete"], clip[0]))[0])
+        for sub in subs:
+            wait_for(lambda sub=sub: len(sub.frames()) >= 20, 90, "20 poses over gRPC")
+        for (sid, tok), sub in zip(sessions, subs, strict=True):
+            first = sub.messages[0]
+            assert first.WhichOneof("kind") == "info" and first.info.session_id == sid
+            assert first.info.state == pb.SESSION_STATE_LIVE
+            frames = sub.frames()
+            decoded = [decode_pose(f.pose) for f in frames]
+            # MediaPipe finds the rendered athlete: most poses carry a person.
+            assert sum(d.valid for d in decoded) >= 0.8 * len(decoded)
+            seqs = [f.sequence for f in frames]
+            assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+            times = [f.capture_time_us for f in frames]
+            assert all(b > a for a, b in zip(times, times[1:], strict=False))
+            assert abs(times[-1] / 1e6 - time.time()) < 30  # Unix-epoch capture times
+            status, info = http("GET", f"{server.base}/api/sessions/{sid}", tok["coach"])
+            assert status == 200 and info["state"] == "live" and info["publisher"]["width"] == 640
+        for pc in pcs:
+            server.call(pc.close())
+        for (sid, tok), sub in zip(sessions, subs, strict=True):
+            status, _ = http("POST", f"{server.base}/api/sessions/{sid}/end", tok["coach"])
+            assert status == 200
+            wait_for(lambda sub=sub: sub.messages[-1].WhichOneof("kind") == "end", 30, "StreamEnd")
+    finally:
+        for sub in subs:
+            sub.close()
+    for sid, _ in sessions:
+        rec = read_recording(server.server.config.recordings_dir / f"{sid}.coachrec")
+        assert rec.complete and len(rec.frames) >= 20
+
+
+def test_auth_and_bad_requests(server: ServerThread):
+    base = server.base
+    sid, tokens = new_session(server)
+    assert http("POST", f"{base}/api/sessions")[0] == 401  # no token
+    assert http("POST", f"{base}/api/sessions", tokens["coach"])[0] == 403  # not admin
+    assert http("GET", f"{base}/api/recordings", "nope")[0] == 403
+    assert http("GET", f"{base}/api/sessions/{sid}")[0] == 401
+    assert http("GET", f"{base}/api/sessions/{sid}", "wrong")[0] == 403
+    assert http("GET", f"{base}/api/sessions/nosuch", tokens["coach"])[0] == 404
+    offer = f"{base}/api/sessions/{sid}/offer"
+    good_shape = {"sdp": "v=0\r\n", "type": "offer"}
+    assert http("POST", offer, None, good_shape)[0] == 401
+    assert http("POST", offer, tokens["coach"], good_shape)[0] == 403  # coach cannot publish
+    assert http("POST", offer, tokens["viewer"], good_shape)[0] == 403
+    assert (
+        http("POST", f"{base}/api/sessions/nosuch/offer", tokens["athlete"], good_shape)[0] == 404
+    )
+    # Malformed SDP / body -> 400
+    no_dtls = {"sdp": "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n", "type": "offer"}
+    for body in (good_shape, {"sdp": "hello", "type": "offer"}, {"type": "offer"}, no_dtls):
+        status, err = http("POST", offer, tokens["athlete"], body)
+        assert status == 400, (body, status, err)
+    assert http("POST", offer, tokens["athlete"], raw=b"{not json")[0] == 400
+    assert http("POST", f"{base}/api/sessions/{sid}/end", tokens["viewer"])[0] == 403
+    # Listing: admin sees all, a session token only its own session.
+    status, listing = http("GET", f"{base}/api/sessions", tokens["viewer"])
+    assert status == 200 and [s["id"] for s in listing["live"]] == [sid]
+    # WebSocket auth happens before the upgrade: plain HTTP status codes.
+    ws_url = f"{base}/api/sessions/{sid}/poses"
+    assert http("GET", ws_url)[0] == 401
+    assert http("GET", f"{ws_url}?token={tokens['athlete']}")[0] == 403
+    assert http("GET", f"{base}/api/sessions/nosuch/poses?token={tokens['coach']}")[0] == 404
+    # Expired tokens -> 401.
+    session = server.server.manager.get(sid)
+    assert session is not None
+    session.expires_at = time.time() - 1
+    assert http("GET", f"{base}/api/sessions/{sid}", tokens["coach"])[0] == 401
+    session.expires_at = time.time() + 60
+    assert http("POST", f"{base}/api/sessions/{sid}/end", ADMIN)[0] == 200
+    # Publishing to an ended session is a conflict, not a crash.
+    assert http("POST", offer, tokens["athlete"], good_shape)[0] == 409
+
+
+async def _ws_collect(url: str, until, timeout: float = 60.0, send=None):
+    texts, frames = [], []
+    async with aiohttp.ClientSession() as http_session, http_session.ws_connect(url) as ws:
+        deadline = time.monotonic() + timeout
+        while not until(texts, frames):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"websocket timeout: {texts[-3:]} {len(frames)} frames")
+            msg = await ws.receive(timeout=timeout)
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                assert len(msg.data) == MESSAGE_BYTES
+                frames.append(unpack_frame(msg.data))
+            elif msg.type == aiohttp.WSMsgType.TEXT:
+                texts.append(msg.json())
+                if send is not None:
+                    await send(ws, texts, frames)
+            else:
+                break
+    return texts, frames
+
+
+def test_vanishing_publisher_pause_resume_end_and_replay(
+    server: ServerThread, clip: tuple[Path, Path]
+):
+    sid, tokens = new_session(server)
+    base = server.base
+    state = lambda: http("GET", f"{base}/api/sessions/{sid}", tokens["coach"])[1]["state"]  # noqa: E731
+    path = server.server.config.recordings_dir / f"{sid}.coachrec"
+
+    pc, _ = server.call(publish_file(base, sid, tokens["athlete"], clip[0]))
+    ws_url = f"{base.replace('http', 'ws')}/api/sessions/{sid}/poses?token={tokens['viewer']}"
+    texts, frames = asyncio.run(_ws_collect(ws_url, lambda t, f: len(f) >= 10))
+    assert texts[0]["type"] == "info" and texts[0]["session_id"] == sid
+    assert any(decode_pose(f.pose).valid for f in frames)
+
+    # The publisher vanishes: the session pauses; the recording on disk is readable.
+    server.call(pc.close())
+    wait_for(lambda: state() == "paused", 20, "paused")
+    wait_for(lambda: len(read_recording(path).frames) >= 10, 10, "synced recording")
+    paused_rec = read_recording(path)
+    assert paused_rec.end is None and paused_rec.torn_tail_bytes == 0
+
+    # Reconnect with the athlete token: same session id, poses continue, sequence goes on.
+    before = server.server.manager.get(sid).hub.stats().published
+    pc2, player2 = server.call(publish_file(base, sid, tokens["athlete"], clip[0]))
+    wait_for(lambda: state() == "live", 20, "live again")
+    wait_for(lambda: server.server.manager.get(sid).hub.stats().published >= before + 10, 60,
+             "poses after resume")  # fmt: skip
+
+    # This time the video just stops (no goodbye): no frames -> paused -> pause timeout -> ended.
+    async def stop_video() -> None:  # on the loop thread: aiortc objects are not thread-safe
+        player2.video.stop()
+
+    server.call(stop_video())
+    wait_for(lambda: state() in ("paused", "ended"), 30, "pause after frames stop")
+    wait_for(lambda: state() == "ended", 30, "end after the pause timeout")
+    server.call(pc2.close())
+    rec = read_recording(path)
+    assert rec.complete and "did not return" in rec.end.reason
+    seqs = [f.sequence for f in rec.frames]
+    assert seqs == list(range(len(seqs)))  # one timeline across both connections
+    assert http("GET", f"{base}/api/recordings", ADMIN)[1]["recordings"]
+
+    # Replay over the WebSocket: timeline, paced frames, seek to the middle.
+    duration = (rec.frames[-1].capture_time_us - rec.frames[0].capture_time_us) / 1e6
+    mid_us = rec.frames[0].capture_time_us + int(duration / 2 * 1e6)
+    sought = {"done": False}
+
+    async def seek(ws, texts, frames):
+        if texts[-1]["type"] == "timeline" and not sought["done"]:
+            sought["done"] = True
+            await ws.send_json({"type": "seek", "t_s": duration / 2})
+
+    def until(texts, frames):
+        return any(t["type"] == "state" for t in texts) and any(
+            f.capture_time_us >= mid_us for f in frames[1:]
+        )
+
+    texts, frames = asyncio.run(_ws_collect(ws_url, until, send=seek))
+    assert texts[0]["type"] == "info" and texts[0]["state"] == "recorded"
+    timeline = texts[1]
+    assert timeline["type"] == "timeline" and timeline["frames"] == len(rec.frames)
+    assert timeline["complete"] is True
+    assert frames[0].capture_time_us == rec.frames[0].capture_time_us
+    # After the seek, frames jump to the middle instead of playing through (replay is paced).
+    assert any(f.capture_time_us >= mid_us for f in frames)
