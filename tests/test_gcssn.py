@@ -224,3 +224,15 @@ def test_reconstructor_accepts_a_network_instance(source) -> None:
     reps, _ = source.clean_batch(2)
     result = Reconstructor(GCSSN().eval()).predict(reps)
     assert result.valid.all() and np.isfinite(result.joints).all()
+
+
+def test_real_video_representations_feed_self_supervised_steps(tmp_path, motion) -> None:
+    from coach_backend.gcssn.train import real_representations
+
+    clip = Path(__file__).parents[1] / "examples" / "walk_shot.mp4"
+    reps = real_representations(clip, 64, every_nth=20)
+    assert reps is not None and len(reps) >= 5 and reps.has_person.all()
+    assert (reps.conf[:, [18, 21]] == 0).all()  # MediaPipe has no small toes
+    trainer = Trainer(_tiny_config(tmp_path, "self", 1), motion)
+    terms = trainer.losses(reps, None)  # no truth exists for real footage
+    assert all(torch.isfinite(v) for v in terms.values())

@@ -70,7 +70,7 @@ def test_frames_row(reconstructor: Reconstructor, dataset: Path, count: int, siz
         crop = cv2.resize(crop, (size, size))
         trial = motion.trials[int(motion.trial_index[rows[i]])]
         tiles.append(label(crop, f"held-out {trial}"))
-        tiles.append(label(side_view(predicted[i], body.faces, size), "prediction, side"))
+        tiles.append(label(side_view(predicted[i], body.faces, size), "predicted, side"))
     return np.hstack(tiles)
 
 
@@ -98,7 +98,8 @@ def photo_row(reconstructor: Reconstructor, photo: Path, height: int) -> np.ndar
     drawn = overlay(image, vertices, body.faces, rep.camera)
     drawn = cv2.resize(drawn, (int(drawn.shape[1] * height / drawn.shape[0]), height))
     side = side_view(vertices, body.faces, height)
-    return np.hstack([label(drawn, "real photo: GC-SSN mesh"), label(side, "side")])
+    name = getattr(reconstructor.net, "card", {}).get("name", "GC-SSN")
+    return np.hstack([label(drawn, f"real photo: {name}"), label(side, "side")])
 
 
 def main(argv: list[str] | None = None) -> None:
