@@ -11,19 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import roma
 import torch
 
 from coach_backend.body import BodyModel, load_body_model
 from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_KEYPOINTS
 from coach_backend.gcssn.geometry import pelvis_position, rest_pelvis
 from coach_backend.gcssn.network import GCSSN, NetworkConfig, Prediction
+from coach_backend.perception.mediapipe_source import box_around
 from coach_backend.perception.types import (
     Camera,
-    CropBox,
     PerceptionConfig,
     Representation,
     RepresentationBatch,
-    square_box,
     stack,
 )
 
@@ -96,8 +96,6 @@ class Reconstructor:
         with torch.no_grad():
             transl = pelvis - rest_pelvis(self.body, betas)
             out = self.body.from_rotmats(rotmats, betas, transl, torch.zeros(0, dtype=torch.long))
-        import roma
-
         rotvecs = roma.rotmat_to_rotvec(rotmats).numpy()
         keep = valid.numpy()
 
@@ -144,15 +142,7 @@ def representation_from_keypoints(
     seen = confidences >= min_confidence
     if not seen.any():
         return Representation.empty(camera, config.resolution)
-    points = keypoints_px[seen]
-    lo, hi = points.min(0), points.max(0)
-    if silhouette is not None:
-        ys, xs = np.nonzero(silhouette > 0.5)
-        if len(xs):
-            lo = np.minimum(lo, [xs.min(), ys.min()])
-            hi = np.maximum(hi, [xs.max(), ys.max()])
-    cx, cy, side = square_box(lo, hi, config.margin, config.min_box_side)
-    box = CropBox(float(cx), float(cy), float(side), config.resolution)
+    box = box_around(keypoints_px[seen], silhouette, config)
     conf = np.where(seen, confidences, 0.0).astype(np.float32)
     crop_points = box.to_crop(keypoints_px.astype(np.float64)).astype(np.float32)
     crop_silhouette = None

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from smplx.lbs import batch_rodrigues
 from tqdm import tqdm
 
 from coach_backend.body import BodyModel, BodyParams, load_body_model
@@ -39,7 +40,7 @@ from coach_backend.gcssn.network import GCSSN, NetworkConfig, Prediction, parame
 from coach_backend.gcssn.synthetic import NoiseConfig, SyntheticSource, SyntheticTruth, corrupt
 from coach_backend.mocap.dataset import load_motion_dataset
 from coach_backend.perception.render import cluster_vertices
-from coach_backend.perception.types import RepresentationBatch
+from coach_backend.perception.types import Camera, RepresentationBatch
 from coach_backend.prior.model import load_pose_prior
 
 DEFAULT_DATASET = Path("data/cmu_smpl.npz")
@@ -243,7 +244,7 @@ class Trainer:
         )
         fx, fy, cx, cy = (float(v) for v in reps.frame_intrinsics[0])
         w, h = (int(v) for v in reps.frame_size[0])
-        camera = type(self.source.renderer.camera)(fx, fy, cx, cy, w, h)
+        camera = Camera(fx, fy, cx, cy, w, h)
         rendered = self.source.renderer.render(detached, camera)
         keep = rendered.has_person
         if not bool(keep.any()):
@@ -330,8 +331,6 @@ class Trainer:
 
 
 def _rotmats(truth: SyntheticTruth) -> torch.Tensor:
-    from smplx.lbs import batch_rodrigues
-
     pose = truth.params.full_pose()
     return batch_rodrigues(pose.reshape(-1, 3)).reshape(pose.shape[0], -1, 3, 3)
 

@@ -90,7 +90,13 @@ def box_from_detection(
     pts = landmarks_xyv[conf >= config.box_keypoint_threshold, :2]
     if len(pts) == 0:  # Nothing confident: fall back to all landmarks rather than no box.
         pts = landmarks_xyv[:, :2]
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    return box_around(pts, mask, config)
+
+
+def box_around(points: np.ndarray, mask: np.ndarray | None, config: PerceptionConfig) -> CropBox:
+    """The crop box around (N,2) frame points united with a full-frame mask > 0.5, by the
+    shared margin rule. Used by every source that starts from 2D points."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
     if mask is not None:
         ys, xs = np.nonzero(mask > 0.5)
         if len(xs):
