@@ -89,9 +89,9 @@ def serve(workdir: Path) -> None:
             self.pipeline = inner(sid, hub, rec)
             self.log = logs.setdefault(sid, {})
 
-        def process(self, frame_bgr: np.ndarray, t_us: int) -> Any:
+        def submit(self, frame_bgr: np.ndarray, t_us: int, on_result: Any = None) -> None:
             self.log[t_us] = read_stamp(frame_bgr)
-            return self.pipeline.process(frame_bgr, t_us)
+            self.pipeline.submit(frame_bgr, t_us, on_result=on_result)
 
         def close(self, reason: str) -> None:
             self.pipeline.close(reason)

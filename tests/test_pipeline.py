@@ -113,7 +113,11 @@ def test_pipeline_to_grpc_and_recording(frames, body, tmp_path: Path) -> None:
         assert len(r.pose) == POSE_BYTES and bool(r.pose[1] & FLAG_VALID) == r.valid
         lat = r.latency_ms
         assert min(lat.perception, lat.gcssn, lat.smoothing, lat.publish) >= 0.0
-        assert lat.total == pytest.approx(lat.perception + lat.gcssn + lat.smoothing + lat.publish)
+        assert lat.queued < 1.0  # process(): both stages in this thread, nothing waits
+        assert lat.compute == pytest.approx(
+            lat.perception + lat.gcssn + lat.smoothing + lat.publish
+        )
+        assert lat.total == pytest.approx(lat.compute + lat.queued)
         assert (r.confidence > 0.3) == r.valid
     assert results[2].latency_ms.gcssn < 5.0  # no person: the network is skipped
     # Betas are held steady per person by the smoother (identical input -> identical betas).
@@ -123,7 +127,8 @@ def test_pipeline_to_grpc_and_recording(frames, body, tmp_path: Path) -> None:
 
     assert stats.frames == 5 and stats.valid_frames == 4 and stats.published == 5
     assert stats.detected_fraction == pytest.approx(0.8)
-    assert set(stats.latency) == {"perception", "gcssn", "smoothing", "publish", "total"}
+    assert set(stats.latency) == {"perception", "queued", "gcssn", "smoothing", "publish", "total"}
+    assert stats.stage2_errors == 0
 
     # The gRPC subscriber got the info, every frame in order, then the end.
     kinds = [m.WhichOneof("kind") for m in received]
@@ -140,6 +145,34 @@ def test_pipeline_to_grpc_and_recording(frames, body, tmp_path: Path) -> None:
     assert rec.complete and rec.info.session_id == "s1" and rec.end.reason == "coach left"
     assert [f.pose for f in rec.frames] == [r.pose for r in results]
     assert pipeline.stats.recorded == 5 and pipeline.stats.record_error is None
+
+
+def test_submit_runs_stage_two_on_its_own_thread_with_the_same_result(frames, body) -> None:
+    """`submit` (two stages, two threads) must give exactly the stream `process` gives: same
+    order, same poses; results arrive on the pipeline's thread; close() finishes every frame."""
+    times = [33_333 * i for i in range(len(frames))]
+    with SessionPipeline("sync", untrained_config(), body=body) as pipeline:
+        expected = [pipeline.process(f, t) for f, t in zip(frames, times, strict=True)]
+
+    got: list = []
+    threads: set[str] = set()
+
+    def on_result(result) -> None:
+        threads.add(threading.current_thread().name)
+        got.append(result)
+
+    pipeline = SessionPipeline("staged", untrained_config(), body=body)
+    for f, t in zip(frames, times, strict=True):
+        pipeline.submit(f, t, on_result=on_result)
+    pipeline.close()  # must not drop what was submitted
+    assert threads == {"pipeline-stage2-staged"}
+    assert [r.sequence for r in got] == list(range(len(frames)))
+    assert [r.capture_time_us for r in got] == times
+    assert [r.pose for r in got] == [r.pose for r in expected]
+    assert all(r.latency_ms.queued >= 0.0 for r in got)
+    assert pipeline.stats.frames == len(frames) and pipeline.stats.stage2_errors == 0
+    with pytest.raises(RuntimeError, match="closed"):
+        pipeline.submit(frames[0], 10**7)
 
 
 def test_wire_pose_matches_smoothed_frame(frames, body) -> None:

@@ -72,7 +72,9 @@ class PipelineUnavailable(Exception):
 class Pipeline(Protocol):
     """What we need from ``coach_backend.pipeline.SessionPipeline``."""
 
-    def process(self, frame_bgr: Any, capture_time_us: int) -> Any: ...
+    def submit(
+        self, frame_bgr: Any, capture_time_us: int, on_result: Callable[[Any], None] | None = None
+    ) -> None: ...
 
     def close(self, reason: str) -> None: ...
 
@@ -274,10 +276,15 @@ class SessionManager:
             raise PipelineUnavailable(f"pipeline could not start: {exc}") from exc
         session.pipeline = pipeline
         if session.worker is None:
+            # The worker thread runs perception; the pipeline's own thread runs the rest and
+            # reports each result (two cores in use; a busy pipeline makes the worker drop).
             session.worker = LatestFrameWorker(
-                lambda frame, t_us: pipeline.process(frame.to_ndarray(format="bgr24"), t_us),
+                lambda frame, t_us: pipeline.submit(
+                    frame.to_ndarray(format="bgr24"),
+                    t_us,
+                    on_result=lambda result: _record_timing(session, result),
+                ),
                 name=f"pipeline-{session_id}",
-                on_result=lambda result, ms: _record_timing(session, result, ms),
             )
         old = session.publisher
         worker = session.worker
@@ -459,14 +466,14 @@ class SessionManager:
         return summary
 
 
-def _record_timing(session: Session, result: Any, process_ms: float) -> None:
+def _record_timing(session: Session, result: Any) -> None:
+    """Per-stage milliseconds of the latest result (a `PipelineResult`), frame in -> pose out as
+    "total"."""
     lat = getattr(result, "latency_ms", None)
     stages: dict[str, float] = {}
-    if isinstance(lat, dict):
-        stages = {str(k): float(v) for k, v in lat.items()}
-    elif lat is not None and hasattr(lat, "__dataclass_fields__"):
+    if lat is not None and hasattr(lat, "__dataclass_fields__"):
         stages = {k: float(getattr(lat, k)) for k in lat.__dataclass_fields__}
-    stages["total"] = process_ms
+        stages["total"] = float(lat.total)
     session.timing = _Timing(stages, bool(getattr(result, "valid", False)))
 
 

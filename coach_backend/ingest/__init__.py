@@ -4,10 +4,11 @@
 
     conn = PublisherConnection(IngestConfig(), sink=worker.submit, on_gone=handle_gone)
     answer = await conn.accept(offer_sdp)        # InvalidOffer -> HTTP 400
-    worker = LatestFrameWorker(lambda frame, t_us: pipeline.process(frame.to_ndarray(...), t_us))
+    worker = LatestFrameWorker(lambda frame, t_us: pipeline.submit(frame.to_ndarray(...), t_us))
 
 Frames reach ``sink(frame, capture_time_us)`` on the event loop; the worker runs the CPU-heavy
-pipeline in its own thread on the newest frame only.
+pipeline's perception in its own thread on the newest frame only (the pipeline's own thread
+does the rest).
 """
 
 from .clock import CaptureClock

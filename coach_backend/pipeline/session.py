@@ -1,7 +1,17 @@
 """`SessionPipeline`: one coaching session from frames to the pose stream and the recording.
 
-Source-agnostic on purpose: a file reader, the WebRTC ingest or a camera loop all call
-`process(frame_bgr, capture_time_us)` from one thread, in capture order.
+Source-agnostic on purpose: a file reader, the WebRTC ingest or a camera loop all feed it from
+one thread, in capture order.
+
+Two stages, so that a 2-core machine keeps both cores busy:
+1. perception (`perceive`): MediaPipe, about 20 ms of one core per 640x480 frame;
+2. the rest (`finish`): GC-SSN -> causal smoothing -> wire frame -> hub + recorder, ~8 ms.
+`process` runs both in the caller's thread (simplest; tests). `submit` runs stage 1 in the
+caller's thread and hands stage 2 to the pipeline's own thread through a bounded queue, so the
+next frame's MediaPipe overlaps this frame's GC-SSN: throughput becomes that of the slower stage
+instead of the sum. Both native libraries release the GIL while they compute, which is what lets
+two Python threads use two cores here. A full queue blocks `submit` (back-pressure): a live
+source then drops frames upstream instead of building a backlog.
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -30,8 +41,11 @@ from coach_backend.stream import SessionHub, pb
 
 log = logging.getLogger(__name__)
 
-STAGES = ("perception", "gcssn", "smoothing", "publish")
+STAGES = ("perception", "queued", "gcssn", "smoothing", "publish")
 _LATENCY_WINDOW = 1800  # frames kept for stats percentiles (1 min at 30 fps)
+# Frames perceived but not yet through stage 2. Two: one being reconstructed, one waiting; more
+# would only add latency (live) without adding throughput.
+_STAGE2_QUEUE = 2
 # Keypoints MediaPipe can report; the others (small toes) are always 0 and would bias the mean.
 _REPORTABLE = np.array([src is not None for src in MEDIAPIPE_TO_SURFACE])
 
@@ -64,17 +78,35 @@ class PipelineConfig:
 
 @dataclass(frozen=True)
 class StageLatency:
-    """Milliseconds spent in each stage for one frame."""
+    """Milliseconds spent in each stage for one frame. `queued`: waiting between perception and
+    GC-SSN (0 with `process`; with `submit`, the time stage 2 was still busy with earlier
+    frames)."""
 
     perception: float
+    queued: float
     gcssn: float
     smoothing: float
     publish: float
 
     @property
+    def compute(self) -> float:
+        """Work done for this frame, without waiting."""
+        return self.perception + self.gcssn + self.smoothing + self.publish
+
+    @property
     def total(self) -> float:
         """Frame in -> pose out."""
-        return self.perception + self.gcssn + self.smoothing + self.publish
+        return self.compute + self.queued
+
+
+@dataclass(frozen=True)
+class Perceived:
+    """Stage 1's output for one frame: what stage 2 (`SessionPipeline.finish`) needs."""
+
+    representation: Representation
+    capture_time_us: int
+    perception_ms: float
+    perceived_at: float  # time.perf_counter() when perception ended (queue wait starts here)
 
 
 @dataclass(frozen=True)
@@ -112,7 +144,8 @@ class PipelineStats:
     recorded: int  # frames written to the recorder (0 without one)
     record_error: str | None  # first recorder failure; recording stops, the session does not
     closed: bool
-    latency: dict[str, StageSummary]  # keys: perception, gcssn, smoothing, publish, total
+    latency: dict[str, StageSummary]  # keys: STAGES + "total"
+    stage2_errors: int  # frames lost to an exception in the stage-2 thread (logged)
 
     @property
     def detected_fraction(self) -> float:
@@ -160,6 +193,14 @@ class _RecorderWriter:
             log.error("closing recording %s failed: %s", self.recorder.path, exc)
 
 
+def perceive(detector: MediaPipeDetector, frame_bgr: np.ndarray, capture_time_us: int) -> Perceived:
+    """Stage 1 for one frame with a given detector (the replay runs several, one per chunk)."""
+    t0 = time.perf_counter()
+    rep = detector.detect(frame_bgr)
+    t1 = time.perf_counter()
+    return Perceived(rep, int(capture_time_us), (t1 - t0) * 1e3, t1)
+
+
 def _load_reconstructor(config: PipelineConfig, body: BodyModel) -> Reconstructor:
     try:
         return Reconstructor(config.weights, body=body, refine_steps=config.refine_steps)
@@ -171,9 +212,17 @@ def _load_reconstructor(config: PipelineConfig, body: BodyModel) -> Reconstructo
         ) from exc
 
 
+ResultCallback = Callable[[PipelineResult], None]
+
+
 class SessionPipeline:
     """Frames -> MediaPipe representation -> GC-SSN -> causal smoothing -> wire frame ->
-    `hub.publish` + recorder. Call `process` from one thread; `close` from any thread."""
+    `hub.publish` + recorder.
+
+    Feed it from one thread, in capture order, with `process` (both stages here) or `submit`
+    (stage 2 on the pipeline's thread; results reach `on_result` there). `submit_perceived`
+    takes a frame whose stage 1 ran elsewhere (the replay perceives file chunks in parallel).
+    `close` from any thread: it finishes the frames already submitted first."""
 
     def __init__(
         self,
@@ -198,89 +247,199 @@ class SessionPipeline:
             smoothing=replace(config.smoothing, nominal_fps=config.fps),
         )
         self.hub = hub
-        self._detector = MediaPipeDetector(self.config.perception)
+        self._detector: MediaPipeDetector | None = None  # built on first use (replay never does)
         self._smoother = CausalSmoother(self.config.smoothing)
         self._encoder = WireEncoder(self.body)
         self._writer = None if recorder is None else _RecorderWriter(recorder, session_id)
-        self._lock = threading.Lock()  # process vs close
+        self._lock = threading.Lock()  # feeding vs close
+        self._finish_lock = threading.Lock()  # stage 2 runs for one frame at a time, in order
         self._closed = False
         self._sequence = 0
         self._valid = 0
         self._published = 0
+        self._stage2_errors = 0
         self._latencies: deque[StageLatency] = deque(maxlen=_LATENCY_WINDOW)
+        self._stage2: queue.Queue[tuple[Perceived, ResultCallback | None] | None] | None = None
+        self._stage2_thread: threading.Thread | None = None
 
-    # ---- live path -------------------------------------------------------------------------
+    # ---- feeding -----------------------------------------------------------------------------
     def process(self, frame_bgr: np.ndarray, capture_time_us: int) -> PipelineResult:
         """One (H, W, 3) uint8 BGR frame captured at `capture_time_us` (microseconds, any epoch,
-        increasing) -> the smoothed pose, already published and queued for recording."""
+        increasing) -> the smoothed pose, already published and queued for recording. Both
+        stages run in the caller's thread (after any frames `submit`ted earlier)."""
         with self._lock:
-            if self._closed:
-                raise RuntimeError(f"pipeline {self.session_id!r} is closed")
-            t0 = time.perf_counter()
-            rep = self._detector.detect(frame_bgr)
+            self._check_open()
+            perceived = self.perceive(frame_bgr, capture_time_us)
+            self._flush()
+            return self.finish(perceived)
+
+    def submit(
+        self,
+        frame_bgr: np.ndarray,
+        capture_time_us: int,
+        on_result: ResultCallback | None = None,
+    ) -> None:
+        """Like `process`, but only perception runs here; GC-SSN onwards runs on the pipeline's
+        thread, which then calls `on_result(result)`. Blocks while stage 2 is two frames
+        behind."""
+        with self._lock:
+            self._check_open()
+            perceived = self.perceive(frame_bgr, capture_time_us)
+            self._enqueue(perceived, on_result)
+
+    def submit_perceived(
+        self, perceived: Perceived, on_result: ResultCallback | None = None
+    ) -> None:
+        """Stage 2 for a frame perceived elsewhere (in capture order), on the pipeline's
+        thread."""
+        with self._lock:
+            self._check_open()
+            self._enqueue(perceived, on_result)
+
+    def flush(self) -> None:
+        """Wait until every submitted frame has been through stage 2."""
+        with self._lock:
+            self._flush()
+
+    # ---- the two stages ----------------------------------------------------------------------
+    def perceive(self, frame_bgr: np.ndarray, capture_time_us: int) -> Perceived:
+        """Stage 1 (MediaPipe). Not thread-safe: one feeding thread."""
+        if self._detector is None:
+            self._detector = MediaPipeDetector(self.config.perception)
+        return perceive(self._detector, frame_bgr, capture_time_us)
+
+    def finish(self, perceived: Perceived) -> PipelineResult:
+        """Stage 2: GC-SSN -> smoothing -> wire frame -> hub + recorder. Call in capture
+        order."""
+        return self.finish_batch([perceived])[0]
+
+    def finish_batch(self, batch: list[Perceived]) -> list[PipelineResult]:
+        """`finish` for consecutive frames with one GC-SSN call (offline: a batch costs much
+        less than its frames one by one). Each frame is charged an equal share of that call."""
+        with self._finish_lock:
             t1 = time.perf_counter()
-            raw = self._reconstruct(rep, capture_time_us / 1e6)
-            t2 = time.perf_counter()
-            smoothed = self._smoother.update(raw)
-            t3 = time.perf_counter()
-            confidence = float(rep.confidences[_REPORTABLE].mean()) if rep.has_person else 0.0
-            message = self._encoder.pose_frame(
-                smoothed, self._sequence, int(capture_time_us), confidence
+            raws = self._reconstruct(
+                [p.representation for p in batch], [p.capture_time_us for p in batch]
             )
-            if self.hub is not None and self.hub.publish(message):  # never blocks
-                self._published += 1
-            if self._writer is not None:
-                self._writer.put(message)
-            t4 = time.perf_counter()
+            gcssn_ms = (time.perf_counter() - t1) * 1e3 / max(1, len(batch))
+            return [self._publish(p, raw, t1, gcssn_ms) for p, raw in zip(batch, raws, strict=True)]
 
-            latency = StageLatency(
-                perception=(t1 - t0) * 1e3,
-                gcssn=(t2 - t1) * 1e3,
-                smoothing=(t3 - t2) * 1e3,
-                publish=(t4 - t3) * 1e3,
-            )
-            self._latencies.append(latency)
-            result = PipelineResult(
-                sequence=self._sequence,
-                capture_time_us=int(capture_time_us),
-                frame=smoothed,
-                raw=raw,
-                valid=smoothed.valid,
-                confidence=confidence,
-                pose=message.pose,
-                camera=rep.camera,
-                latency_ms=latency,
-            )
-            self._sequence += 1
-            self._valid += int(smoothed.valid)
-            return result
+    def _publish(
+        self, perceived: Perceived, raw: SmplFrame, t1: float, gcssn_ms: float
+    ) -> PipelineResult:
+        rep, capture_time_us = perceived.representation, perceived.capture_time_us
+        t2 = time.perf_counter()
+        smoothed = self._smoother.update(raw)
+        t3 = time.perf_counter()
+        confidence = float(rep.confidences[_REPORTABLE].mean()) if rep.has_person else 0.0
+        message = self._encoder.pose_frame(smoothed, self._sequence, capture_time_us, confidence)
+        if self.hub is not None and self.hub.publish(message):  # never blocks
+            self._published += 1
+        if self._writer is not None:
+            self._writer.put(message)
+        t4 = time.perf_counter()
 
-    def _reconstruct(self, rep: Representation, timestamp_s: float) -> SmplFrame:
-        if not rep.has_person:  # why: skip the network; the timeline gets an invalid frame
-            return SmplFrame.invalid(timestamp_s)
-        rec = self.reconstructor.predict(stack([rep]))
-        return SmplFrame(
-            global_orient=rec.global_orient[0],
-            body_pose=rec.body_pose[0],
-            betas=rec.betas[0],
-            transl=rec.transl[0],
-            valid=bool(rec.valid[0]),
-            timestamp_s=timestamp_s,
+        latency = StageLatency(
+            perception=perceived.perception_ms,
+            queued=max(0.0, (t1 - perceived.perceived_at) * 1e3),
+            gcssn=gcssn_ms,
+            smoothing=(t3 - t2) * 1e3,
+            publish=(t4 - t3) * 1e3,
         )
+        self._latencies.append(latency)
+        result = PipelineResult(
+            sequence=self._sequence,
+            capture_time_us=capture_time_us,
+            frame=smoothed,
+            raw=raw,
+            valid=smoothed.valid,
+            confidence=confidence,
+            pose=message.pose,
+            camera=rep.camera,
+            latency_ms=latency,
+        )
+        self._sequence += 1
+        self._valid += int(smoothed.valid)
+        return result
+
+    # ---- stage-2 thread ----------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"pipeline {self.session_id!r} is closed")
+
+    def _enqueue(self, perceived: Perceived, on_result: ResultCallback | None) -> None:
+        if self._stage2 is None:
+            self._stage2 = queue.Queue(maxsize=_STAGE2_QUEUE)
+            self._stage2_thread = threading.Thread(
+                target=self._run_stage2, name=f"pipeline-stage2-{self.session_id}", daemon=True
+            )
+            self._stage2_thread.start()
+        self._stage2.put((perceived, on_result))
+
+    def _run_stage2(self) -> None:
+        assert self._stage2 is not None
+        while True:
+            item = self._stage2.get()
+            try:
+                if item is None:
+                    return
+                perceived, on_result = item
+                try:
+                    result = self.finish(perceived)
+                except Exception:  # one bad frame must not end the session
+                    self._stage2_errors += 1
+                    log.exception("stage 2 failed for a frame of %s", self.session_id)
+                    continue
+                if on_result is not None:
+                    try:
+                        on_result(result)
+                    except Exception:
+                        log.exception("on_result callback failed")
+            finally:
+                self._stage2.task_done()
+
+    def _flush(self) -> None:
+        if self._stage2 is not None:
+            self._stage2.join()
+
+    def _reconstruct(self, reps: list[Representation], times_us: list[int]) -> list[SmplFrame]:
+        frames = [SmplFrame.invalid(t / 1e6) for t in times_us]
+        people = [i for i, rep in enumerate(reps) if rep.has_person]
+        if not people:  # why: skip the network; the timeline gets invalid frames
+            return frames
+        rec = self.reconstructor.predict(stack([reps[i] for i in people]))
+        for row, i in enumerate(people):
+            frames[i] = SmplFrame(
+                global_orient=rec.global_orient[row],
+                body_pose=rec.body_pose[row],
+                betas=rec.betas[row],
+                transl=rec.transl[row],
+                valid=bool(rec.valid[row]),
+                timestamp_s=times_us[i] / 1e6,
+            )
+        return frames
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def close(self, reason: str = "ended") -> None:
-        """End the hub's session (subscribers get StreamEnd), finish and close the recording,
-        free MediaPipe. Idempotent."""
+        """Finish the frames already submitted, end the hub's session (subscribers get
+        StreamEnd), finish and close the recording, free MediaPipe. Idempotent."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+            on_stage2_thread = self._stage2_thread is threading.current_thread()
+            if not on_stage2_thread:  # (from an on_result callback it would wait for itself)
+                self._flush()
+            if self._stage2 is not None:
+                self._stage2.put(None)
+        if self._stage2_thread is not None and not on_stage2_thread:
+            self._stage2_thread.join()
         if self.hub is not None:
             self.hub.end(reason)
         if self._writer is not None:
             self._writer.close(reason)
-        self._detector.close()
+        if self._detector is not None:
+            self._detector.close()
 
     @property
     def closed(self) -> bool:
@@ -309,6 +468,7 @@ class SessionPipeline:
             record_error=None if writer is None else writer.error,
             closed=self._closed,
             latency=summary,
+            stage2_errors=self._stage2_errors,
         )
 
     def __enter__(self) -> SessionPipeline:

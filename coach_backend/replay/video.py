@@ -109,6 +109,12 @@ class VideoReader:
             self._container.close()
             raise
         self._first: av.VideoFrame | None = first
+        # Times are counted from the first frame's; kept exact (pts * time_base).
+        self._first_time = (
+            None
+            if first.pts is None or first.time_base is None
+            else Fraction(first.pts) * first.time_base
+        )
         rate = self._stream.average_rate or self._stream.guessed_rate
         fps = float(rate) if rate else 30.0
         rotation = rotation_cw_degrees(first.rotation, self._stream.metadata)
@@ -134,25 +140,79 @@ class VideoReader:
         except av.FFmpegError as exc:
             raise VideoError(f"{self.path}: decoding failed after {index} frames ({exc})") from exc
 
+    @property
+    def duration_us(self) -> int | None:
+        """Stream (or container) duration; None if the file does not say."""
+        if self._stream.duration and self._stream.time_base:
+            return round(self._stream.duration * self._stream.time_base * 1_000_000)
+        if self._container.duration:
+            return int(self._container.duration)  # container duration is in microseconds
+        return None
+
+    @property
+    def seekable(self) -> bool:
+        """Frames carry timestamps and the duration is known: `read_range` can split the file."""
+        return self._first_time is not None and self.duration_us is not None
+
     def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
         if self._first is None:
             raise RuntimeError("a VideoReader can be iterated once")
         first, self._first = self._first, None
         frames = _chain(first, self._frames)
         period_us = 1e6 / self.info.fps
-        t0: Fraction | float | None = None
         last_us = -1
         for index, frame in enumerate(frames):
-            t = frame.time
-            if t is None:  # no timestamps: nominal rate
+            t_us = self._time_us(frame)
+            if t_us is None:  # no timestamps: nominal rate
                 t_us = round(index * period_us)
-            else:
-                t0 = t if t0 is None else t0
-                t_us = round((t - t0) * 1e6)
             t_us = max(t_us, last_us + 1)  # strictly increasing, even with odd pts
             last_us = t_us
-            bgr = frame.to_ndarray(format="bgr24")
-            yield upright(bgr, self.info.rotation_cw), t_us
+            yield self._upright(frame), t_us
+
+    def read_range(self, start_us: int, end_us: int | None) -> Iterator[tuple[np.ndarray, int]]:
+        """The frames with start_us <= time < end_us (times as `__iter__` gives them, from the
+        first frame), decoding from the keyframe before start_us. Several readers of one file
+        thus cover it in parallel, each frame exactly once. Needs `seekable`; instead of
+        iterating."""
+        if not self.seekable or self._first_time is None:
+            raise VideoError(f"{self.path}: no frame timestamps or duration; cannot split it")
+        if self._first is None:
+            raise RuntimeError("a VideoReader can be iterated once")
+        self._first = None
+        frames: Iterator[av.VideoFrame] = self._seek(start_us)
+        first = next(frames, None)
+        if first is not None and (self._time_us(first) or 0) > start_us:
+            # The demuxer seeked past the start (imprecise index): decode from the beginning.
+            frames = self._seek(None)
+            first = next(frames, None)
+        if first is None:
+            return
+        for frame in _chain(first, frames):
+            t_us = self._time_us(frame)
+            assert t_us is not None
+            if t_us < start_us:
+                continue
+            if end_us is not None and t_us >= end_us:
+                return
+            yield self._upright(frame), t_us
+
+    def _seek(self, start_us: int | None) -> Iterator[av.VideoFrame]:
+        assert self._first_time is not None
+        if start_us is None or start_us <= 0:
+            self._container.seek(0, stream=self._stream, backward=True)
+        else:
+            seconds = self._first_time + Fraction(start_us, 1_000_000)
+            pts = int(seconds / self._stream.time_base)
+            self._container.seek(pts, stream=self._stream, backward=True, any_frame=False)
+        return self._decode()
+
+    def _time_us(self, frame: av.VideoFrame) -> int | None:
+        if frame.pts is None or frame.time_base is None or self._first_time is None:
+            return None
+        return round((Fraction(frame.pts) * frame.time_base - self._first_time) * 1_000_000)
+
+    def _upright(self, frame: av.VideoFrame) -> np.ndarray:
+        return upright(frame.to_ndarray(format="bgr24"), self.info.rotation_cw)
 
     def close(self) -> None:
         self._container.close()
