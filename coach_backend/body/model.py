@@ -7,6 +7,8 @@ files by path only as pickles) and skinned with smplx's ``lbs`` primitives. The 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -142,7 +144,10 @@ class BodyModel(torch.nn.Module):
         super().__init__()
         self.path = resolve_model_path(path)
         struct = load_body_struct(self.path)
-        smpl = smplx.SMPL(model_path=str(self.path), data_struct=struct, num_betas=NUM_BETAS)
+        # smplx prints a warning to stdout for any file with fewer than 300 shape coefficients,
+        # i.e. for every public SMPL file and ours; it would land in every CLI's output.
+        with contextlib.redirect_stdout(io.StringIO()):
+            smpl = smplx.SMPL(model_path=str(self.path), data_struct=struct, num_betas=NUM_BETAS)
         self.name = "open_body" if "keypoint_regressor" in struct.__dict__ else "smpl"
         self.faces: np.ndarray = np.asarray(smpl.faces, dtype=np.int64)
         self.register_buffer("v_template", smpl.v_template)
