@@ -66,6 +66,10 @@ def test_browser_publishes_and_dashboard_updates(tmp_path: Path):
     coach = result["coach"]
     assert coach["valid"] and coach["knee"] > result["first"]["knee"]
     assert coach["nonBackgroundSamples"] > 50  # the avatar is drawn
+    # The pipeline announced the settled body shape; the avatar took it on (mesh and skeleton).
+    asset = json.loads((WEB.parent / "static" / "body.json").read_text())
+    assert coach["betas"] is not None and len(coach["betas"]) == 10 and any(coach["betas"])
+    assert coach["restJoint0"] != pytest.approx(asset["joints"][0], abs=1e-6)
     assert (out / "dashboard.png").stat().st_size > 10_000
     # Replay page: the recorded session plays and the timeline seeks.
     assert result["replay"]["duration"] > 1 and result["replay"]["frames"] >= 5

@@ -26,6 +26,7 @@ from coach_backend.stream import (
     POSE_BYTES,
     PoseStreamClient,
     PoseStreamServer,
+    SessionHub,
     StreamConfig,
     decode_pose,
     make_session_info,
@@ -173,6 +174,25 @@ def test_submit_runs_stage_two_on_its_own_thread_with_the_same_result(frames, bo
     assert pipeline.stats.frames == len(frames) and pipeline.stats.stage2_errors == 0
     with pytest.raises(RuntimeError, match="closed"):
         pipeline.submit(frames[0], 10**7)
+
+
+def test_settled_betas_are_announced_to_subscribers(frames, body) -> None:
+    """The wire pose carries no shape: once the betas have settled the pipeline announces them
+    in SessionInfo, once (unchanged input does not re-announce)."""
+    hub = SessionHub(make_session_info("s5", fps=30.0), queue_size=100)
+    sub = hub.subscribe()
+    first = sub.next_message(timeout=TIMEOUT)
+    assert first.info.betas == [0.0] * 10  # unknown at the start
+    with SessionPipeline("s5", untrained_config(), hub=hub, body=body) as pipeline:
+        results = [pipeline.process(frames[0], 33_333 * i) for i in range(20)]
+    kinds = ["info"]
+    infos = [first.info]
+    while (m := sub.next_message(timeout=TIMEOUT)) is not None:
+        kinds.append(m.WhichOneof("kind"))
+        if kinds[-1] == "info":
+            infos.append(m.info)
+    assert kinds.count("info") == 2 and kinds.count("frame") == 20 and kinds[-1] == "end"
+    np.testing.assert_allclose(infos[1].betas, results[-1].frame.betas, atol=1e-5)
 
 
 def test_wire_pose_matches_smoothed_frame(frames, body) -> None:

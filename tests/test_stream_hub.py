@@ -132,3 +132,34 @@ def test_invalid_arguments() -> None:
         SessionHub(make_session_info("s"), queue_size=0)
     with pytest.raises(ValueError, match="10 values"):
         make_session_info("s", betas=[0.0] * 9)
+
+
+def test_betas_update_reaches_every_subscriber_ahead_of_queued_frames() -> None:
+    hub = SessionHub(make_session_info("s"), queue_size=100)
+    sub = hub.subscribe()
+    assert sub.next_message(timeout=TIMEOUT).info.betas == [0.0] * 10
+    hub.publish(_frame(0))
+    betas = np.linspace(-1.0, 1.0, 10)
+    assert hub.update_betas(betas)
+    first = sub.next_message(timeout=TIMEOUT)  # the update overtakes the queued frame
+    assert first.WhichOneof("kind") == "info"
+    np.testing.assert_allclose(first.info.betas, betas, atol=1e-6)
+    assert sub.next_message(timeout=TIMEOUT).frame.sequence == 0
+
+    # A consumer blocked waiting for frames wakes up for an update.
+    got: list[pb.StreamMessage] = []
+    waiter = threading.Thread(target=lambda: got.append(sub.next_message(timeout=TIMEOUT)))
+    waiter.start()
+    assert hub.update_betas(betas * 2)
+    waiter.join(TIMEOUT)
+    assert got and got[0].WhichOneof("kind") == "info"
+    np.testing.assert_allclose(got[0].info.betas, betas * 2, atol=1e-6)
+
+    late = hub.subscribe()  # late joiners get the current shape first
+    np.testing.assert_allclose(late.next_message(timeout=TIMEOUT).info.betas, betas * 2, atol=1e-6)
+    with pytest.raises(ValueError, match="10 finite"):
+        hub.update_betas(np.zeros(3))
+    with pytest.raises(ValueError, match="10 finite"):
+        hub.update_betas(np.full(10, np.nan))
+    hub.end("done")
+    assert not hub.update_betas(betas)

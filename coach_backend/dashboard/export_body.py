@@ -9,7 +9,10 @@ body.bin (little-endian), counts and offsets in body.json:
   indices    uint16  (F, 3)  triangles
   skin_index uint8   (V, 4)  the 4 strongest SMPL joints per vertex
   skin_weight uint8  (V, 4)  their LBS weights, renormalised, /255
-body.json: joints (24, 3) rest joint positions, parents (24), counts, byte offsets.
+  shape_dirs int16   (V, 3, 10) shape blend shapes, metres per unit beta = value * shape_scale
+body.json: joints (24, 3) rest joint positions, joint_shape_dirs (24, 3, 10) how they move per
+unit beta (J_regressor @ shapedirs), parents (24), shape_scale, counts, byte offsets. The viewer
+reshapes the avatar with the session's betas: vertices = positions + shape_dirs . betas.
 """
 
 from __future__ import annotations
@@ -42,11 +45,17 @@ def export(out_dir: Path = STATIC_DIR) -> dict[str, object]:
     top /= top.sum(axis=1, keepdims=True)
     q = np.round(top * 255).astype(np.int32)
     q[:, 0] += 255 - q.sum(axis=1)  # exact sum 255 after rounding
+    shapedirs = body.shapedirs.detach().numpy().astype(np.float64)  # (V, 3, 10)
+    shape_scale = float(np.abs(shapedirs).max()) / 32767.0
+    shape_q = np.round(shapedirs / shape_scale).astype("<i2")
+    regressor = body.J_regressor.detach().numpy().astype(np.float64)
+    joint_dirs = np.einsum("jv,vck->jck", regressor, shapedirs)
     parts = [
         ("positions", verts.tobytes()),
         ("indices", faces.astype("<u2").tobytes()),
         ("skin_index", idx.astype(np.uint8).tobytes()),
         ("skin_weight", q.astype(np.uint8).tobytes()),
+        ("shape_dirs", shape_q.tobytes()),
     ]
     offsets, blob = {}, b""
     for name, data in parts:
@@ -61,6 +70,9 @@ def export(out_dir: Path = STATIC_DIR) -> dict[str, object]:
         "offsets": offsets,
         "joints": np.round(joints, 5).tolist(),
         "parents": [int(p) for p in body.parents.tolist()],
+        "betas": int(shapedirs.shape[2]),
+        "shape_scale": shape_scale,
+        "joint_shape_dirs": np.round(joint_dirs, 7).tolist(),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "body.bin").write_bytes(blob)

@@ -13,7 +13,8 @@ Binary message (server -> browser), 128 bytes, little-endian::
                  of PoseFrame.pose that gRPC subscribers get
 
 Text messages (JSON objects, ``type`` field), server -> browser:
-``info`` (SessionInfo fields), ``timeline`` (replay: start_us, end_us, frames, complete),
+``info`` (SessionInfo fields; first, and again when a live session's body shape ``betas``
+has settled), ``timeline`` (replay: start_us, end_us, frames, complete),
 ``stats`` (live: session state, server fps, pipeline latency per stage in ms; about 1 Hz),
 ``state`` (replay: playing, speed, position_us), ``end`` (reason).
 Browser -> server (replay only): ``{"type": "seek", "t_s": 12.5}`` (seconds from the start),

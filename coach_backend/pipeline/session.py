@@ -46,6 +46,11 @@ _LATENCY_WINDOW = 1800  # frames kept for stats percentiles (1 min at 30 fps)
 # Frames perceived but not yet through stage 2. Two: one being reconstructed, one waiting; more
 # would only add latency (live) without adding throughput.
 _STAGE2_QUEUE = 2
+# Body shape announcements (SessionInfo.betas): after this many valid frames (the robust running
+# mean has settled), then when it moved by this much (L2 over the 10 betas), at most this often.
+_BETAS_SETTLE_FRAMES = 15
+_BETAS_ANNOUNCE_DELTA = 0.1
+_BETAS_MIN_INTERVAL_S = 2.0
 # Keypoints MediaPipe can report; the others (small toes) are always 0 and would bias the mean.
 _REPORTABLE = np.array([src is not None for src in MEDIAPIPE_TO_SURFACE])
 
@@ -258,6 +263,8 @@ class SessionPipeline:
         self._valid = 0
         self._published = 0
         self._stage2_errors = 0
+        self._announced_betas: np.ndarray | None = None
+        self._announced_at = 0.0
         self._latencies: deque[StageLatency] = deque(maxlen=_LATENCY_WINDOW)
         self._stage2: queue.Queue[tuple[Perceived, ResultCallback | None] | None] | None = None
         self._stage2_thread: threading.Thread | None = None
@@ -335,6 +342,8 @@ class SessionPipeline:
         message = self._encoder.pose_frame(smoothed, self._sequence, capture_time_us, confidence)
         if self.hub is not None and self.hub.publish(message):  # never blocks
             self._published += 1
+        if smoothed.valid:
+            self._announce_betas(smoothed.betas)
         if self._writer is not None:
             self._writer.put(message)
         t4 = time.perf_counter()
@@ -361,6 +370,22 @@ class SessionPipeline:
         self._sequence += 1
         self._valid += int(smoothed.valid)
         return result
+
+    def _announce_betas(self, betas: np.ndarray) -> None:
+        """The wire pose carries no shape: tell subscribers the body shape in SessionInfo once
+        the smoother's running mean has settled, and again only when it moves noticeably."""
+        if self.hub is None or self._valid + 1 < _BETAS_SETTLE_FRAMES:  # (+1: this frame)
+            return
+        last = self._announced_betas
+        now = time.monotonic()
+        if last is not None and (
+            now - self._announced_at < _BETAS_MIN_INTERVAL_S
+            or np.linalg.norm(betas - last) < _BETAS_ANNOUNCE_DELTA
+        ):
+            return
+        if self.hub.update_betas(betas):
+            self._announced_betas = np.array(betas, dtype=np.float64)
+            self._announced_at = now
 
     # ---- stage-2 thread ----------------------------------------------------------------------
     def _check_open(self) -> None:

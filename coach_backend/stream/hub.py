@@ -90,8 +90,10 @@ class Subscription:
 
     # -- producer side (called by the hub, under the hub lock) --
     def _push_info(self, data: bytes) -> None:
+        # One slot, sent before any queued frame: a newer info replaces an unsent older one.
         with self._cond:
             self._info = data
+            self._cond.notify()
 
     def _push_frame(self, data: bytes) -> None:
         with self._cond:
@@ -118,11 +120,20 @@ class Subscription:
                 data, self._info = self._info, None
                 return data
             if not self._cond.wait_for(
-                lambda: self._queue or self._end_reason is not None or self._closed, timeout
+                lambda: (
+                    self._queue
+                    or self._info is not None
+                    or self._end_reason is not None
+                    or self._closed
+                ),
+                timeout,
             ):
                 return None
             if self._closed:
                 return None
+            if self._info is not None:  # an update that arrived while waiting
+                data, self._info = self._info, None
+                return data
             if self._queue:
                 self._sent += 1
                 return self._queue.popleft()
@@ -241,6 +252,23 @@ class SessionHub:
                 pose=encode_pose(rotvecs, pelvis_m, valid),
             )
         )
+
+    def update_betas(self, betas: np.ndarray) -> bool:
+        """Announce the session's body shape (e.g. once the pipeline's estimate has settled):
+        every subscriber gets the updated SessionInfo next, ahead of queued frames, and late
+        joiners get it first. Returns False (and does nothing) after ``end``."""
+        betas = np.asarray(betas, dtype=np.float64).reshape(-1)
+        if betas.shape != (10,) or not np.isfinite(betas).all():
+            raise ValueError(f"betas must be 10 finite values, got {betas.shape[0]}")
+        with self._lock:
+            if self._end_reason is not None:
+                return False
+            del self._info.betas[:]
+            self._info.betas.extend(float(b) for b in betas)
+            data = pb.StreamMessage(info=self._info).SerializeToString()
+            for sub in self._subs.values():
+                sub._push_info(data)
+        return True
 
     def end(self, reason: str = "session ended") -> None:
         """End the session: subscribers drain their queues, get StreamEnd, then finish.

@@ -49,6 +49,8 @@ class PoseStreamServicer(object):
 
     def Subscribe(self, request, context):
         """First message: SessionInfo. Then PoseFrames published after joining (no backlog).
+        A later SessionInfo in the same stream updates the session (its betas once the body shape
+        estimate has settled); it does not restart the stream.
         Last message: StreamEnd, after which the call completes with OK.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

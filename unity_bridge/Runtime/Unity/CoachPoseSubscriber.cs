@@ -254,7 +254,7 @@ namespace CoachBridge.Unity
                 switch (m.Kind)
                 {
                     case StreamMessageKind.Info:
-                        OnSessionInfo(m.Info);
+                        OnSessionInfo(m.Info, rm.StartsCall);
                         break;
                     case StreamMessageKind.Frame:
                         OnFrame(m.Frame, rm.ArrivalTime);
@@ -263,9 +263,10 @@ namespace CoachBridge.Unity
             }
         }
 
-        private void OnSessionInfo(SessionInfoMessage info)
+        private void OnSessionInfo(SessionInfoMessage info, bool startsCall)
         {
-            SessionInfo = info;
+            SessionInfo = info;  // mid-stream: the server announces the settled body shape (Betas)
+            if (!startsCall) return;
             // A (re)subscription starts a new sequence/time context.
             jitter.Reset();
             clock.Reset();

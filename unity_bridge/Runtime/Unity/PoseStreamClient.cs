@@ -47,6 +47,9 @@ namespace CoachBridge.Unity
     {
         public StreamMessage Message;
         public double ArrivalTime;
+        /// <summary>First message of a (re)subscription. A later SessionInfo in the same call is
+        /// an update of the session (e.g. its body shape), not a new start.</summary>
+        public bool StartsCall;
     }
 
     /// <summary>Settings of <see cref="PoseStreamClient"/>.</summary>
@@ -229,8 +232,8 @@ namespace CoachBridge.Unity
                     while (await call.ResponseStream.MoveNext(ct).ConfigureAwait(false))
                     {
                         StreamMessage m = call.ResponseStream.Current;
+                        Enqueue(m, !any);
                         any = true;
-                        Enqueue(m);
                         if (m.Kind == StreamMessageKind.Info)
                         {
                             SetState(ConnectionState.Streaming);
@@ -246,9 +249,9 @@ namespace CoachBridge.Unity
             }
         }
 
-        private void Enqueue(StreamMessage m)
+        private void Enqueue(StreamMessage m, bool startsCall)
         {
-            queue.Enqueue(new ReceivedMessage { Message = m, ArrivalTime = LocalTime });
+            queue.Enqueue(new ReceivedMessage { Message = m, ArrivalTime = LocalTime, StartsCall = startsCall });
             ReceivedMessage discarded;
             while (queue.Count > options.MaxQueuedMessages && queue.TryDequeue(out discarded))
             {

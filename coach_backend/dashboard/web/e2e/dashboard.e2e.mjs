@@ -54,6 +54,7 @@ try {
       frames: v.avatar.frames, valid: v.avatar.valid, knee: v.plots.knee.points, hip: v.plots.hip.points,
       elbow: v.plots.elbow.points, trunk: v.plots.trunk.points, fps: v.stats.fps, stats: document.getElementById("stats").textContent,
       nonBackgroundSamples: body, pelvis: v.avatar.worldJoints[0].toArray(),
+      betas: v.avatar.betas, restJoint0: v.avatar.restJoints[0], meshFirstVertex: Array.from(v.avatar.mesh.geometry.attributes.position.array.slice(0, 3)),
     };
   });
   step(`coach saw ${state.frames} poses`);

@@ -17,6 +17,8 @@ export async function loadBodyAsset(base = "/static") {
     indices: new Uint16Array(bin, o.indices, meta.faces * 3),
     skinIndex: new Uint8Array(bin, o.skin_index, meta.vertices * 4),
     skinWeight: new Uint8Array(bin, o.skin_weight, meta.vertices * 4),
+    // Shape blend shapes (V, 3, betas) as int16 * meta.shape_scale metres; absent in old assets.
+    shapeDirs: o.shape_dirs === undefined ? null : new Int16Array(bin, o.shape_dirs, meta.vertices * 3 * meta.betas),
   };
 }
 
@@ -39,17 +41,15 @@ export class AvatarView {
     this.scene.add(this.grid);
 
     const { meta } = asset;
+    this.asset = asset;
     this.parents = meta.parents;
-    // Bones at the rest joints; local offset = joint - parent joint (SMPL's kinematic tree).
+    this.restJoints = meta.joints; // betas 0 until the session announces its shape
+    this.betas = null;
     this.bones = meta.joints.map(() => new THREE.Bone());
-    meta.joints.forEach((p, j) => {
-      const par = meta.parents[j];
-      const q = par < 0 ? [0, 0, 0] : meta.joints[par];
-      this.bones[j].position.set(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
-      if (par >= 0) this.bones[par].add(this.bones[j]);
-    });
+    this._placeBonesAtRest();
+    meta.parents.forEach((par, j) => { if (par >= 0) this.bones[par].add(this.bones[j]); });
     const geom = new THREE.BufferGeometry();
-    geom.setAttribute("position", new THREE.BufferAttribute(asset.positions, 3));
+    geom.setAttribute("position", new THREE.BufferAttribute(Float32Array.from(asset.positions), 3));
     geom.setIndex(new THREE.BufferAttribute(asset.indices, 1));
     geom.setAttribute("skinIndex", new THREE.Uint16BufferAttribute(Array.from(asset.skinIndex), 4));
     const w = Float32Array.from(asset.skinWeight, (x) => x / 255);
@@ -81,6 +81,47 @@ export class AvatarView {
     window.addEventListener("resize", this._resize);
     this.resize();
     this.renderer.setAnimationLoop(() => this.render());
+  }
+
+  // Bones at the rest joints; local offset = joint - parent joint (SMPL's kinematic tree).
+  _placeBonesAtRest() {
+    this.restJoints.forEach((p, j) => {
+      const par = this.parents[j];
+      const q = par < 0 ? [0, 0, 0] : this.restJoints[par];
+      this.bones[j].position.set(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
+      this.bones[j].quaternion.identity();
+    });
+  }
+
+  // Reshape the avatar to the session's betas (SessionInfo): vertices and rest joints move
+  // linearly with them (SMPL's shape blend shapes), then the skeleton is bound again at rest.
+  setBetas(betas) {
+    const { meta, shapeDirs, positions } = this.asset;
+    const K = meta.betas;
+    if (!shapeDirs || !betas || betas.length !== K || !betas.every(Number.isFinite)) return false;
+    const out = this.mesh.geometry.attributes.position.array;
+    const s = meta.shape_scale;
+    for (let i = 0; i < out.length; i++) {
+      let d = 0;
+      for (let k = 0; k < K; k++) d += shapeDirs[i * K + k] * betas[k];
+      out[i] = positions[i] + d * s;
+    }
+    this.restJoints = meta.joints.map((p, j) => p.map((x, c) => {
+      const dirs = meta.joint_shape_dirs[j][c];
+      return x + dirs.reduce((acc, v, k) => acc + v * betas[k], 0);
+    }));
+    const pose = this.bones.map((b) => b.quaternion.clone());
+    const pelvis = this.bones[0].position.clone();
+    this._placeBonesAtRest();
+    this.mesh.updateMatrixWorld(true);
+    this.mesh.skeleton.calculateInverses();
+    this.bones.forEach((b, j) => b.quaternion.copy(pose[j]));
+    if (this.valid) this.bones[0].position.copy(pelvis);
+    this.mesh.geometry.attributes.position.needsUpdate = true;
+    this.mesh.geometry.computeVertexNormals();
+    this.mesh.updateMatrixWorld(true);
+    this.betas = Array.from(betas);
+    return true;
   }
 
   resize() {

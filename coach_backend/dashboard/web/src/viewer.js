@@ -8,7 +8,7 @@ import { $, sessionId, wsUrl } from "./api.js";
 export async function startViewer({ replay, onText }) {
   const asset = await loadBodyAsset();
   const avatar = new AvatarView($("avatar"), asset);
-  const offsets = restOffsets(asset.meta.joints);
+  let offsets = restOffsets(asset.meta.joints);
   const plots = ANGLE_SERIES.map((s) => {
     const canvas = document.createElement("canvas");
     canvas.className = "plot";
@@ -26,6 +26,11 @@ export async function startViewer({ replay, onText }) {
       const msg = JSON.parse(ev.data);
       if (msg.type === "stats" && msg.latency_ms) stats.serverMs = msg.latency_ms.total ?? null;
       if (msg.type === "timeline") t0 = msg.start_us;
+      // SessionInfo (first, and again once the body shape has settled): reshape the avatar;
+      // the plots' zero-pose offsets follow the shaped rest joints.
+      if (msg.type === "info" && msg.betas && msg.betas.some((b) => b !== 0) && avatar.setBetas(msg.betas)) {
+        offsets = restOffsets(avatar.restJoints);
+      }
       onText && onText(msg);
       return;
     }
