@@ -176,14 +176,17 @@ def test_submit_runs_stage_two_on_its_own_thread_with_the_same_result(frames, bo
         pipeline.submit(frames[0], 10**7)
 
 
-def test_settled_betas_are_announced_to_subscribers(frames, body) -> None:
+def test_settled_betas_are_announced_to_subscribers(frames, body, tmp_path: Path) -> None:
     """The wire pose carries no shape: once the betas have settled the pipeline announces them
     in SessionInfo, once (unchanged input does not re-announce)."""
     hub = SessionHub(make_session_info("s5", fps=30.0), queue_size=100)
     sub = hub.subscribe()
     first = sub.next_message(timeout=TIMEOUT)
     assert first.info.betas == [0.0] * 10  # unknown at the start
-    with SessionPipeline("s5", untrained_config(), hub=hub, body=body) as pipeline:
+    recorder = SessionRecorder(tmp_path / "s5.coachrec", hub.info)
+    with SessionPipeline(
+        "s5", untrained_config(), hub=hub, recorder=recorder, body=body
+    ) as pipeline:
         results = [pipeline.process(frames[0], 33_333 * i) for i in range(20)]
     kinds = ["info"]
     infos = [first.info]
@@ -193,6 +196,9 @@ def test_settled_betas_are_announced_to_subscribers(frames, body) -> None:
             infos.append(m.info)
     assert kinds.count("info") == 2 and kinds.count("frame") == 20 and kinds[-1] == "end"
     np.testing.assert_allclose(infos[1].betas, results[-1].frame.betas, atol=1e-5)
+    rec = read_recording(tmp_path / "s5.coachrec")  # the recording keeps the shape as well
+    assert rec.complete and len(rec.frames) == 20 and pipeline.stats.recorded == 20
+    np.testing.assert_allclose(rec.info.betas, infos[1].betas, atol=1e-6)
 
 
 def test_wire_pose_matches_smoothed_frame(frames, body) -> None:

@@ -237,3 +237,69 @@ def test_replay_over_grpc(tmp_path: Path) -> None:
             done.set()
             assert player.join(TIMEOUT)
     assert [m.frame for m in got[:-1]] == frames and got[-1].end.frames_dropped == 0
+
+
+def test_info_update_mid_recording(tmp_path: Path) -> None:
+    """A later SessionInfo record (the settled body shape) is kept in order; readers and the
+    replay follow it; another session's info is refused."""
+    betas = np.linspace(0.5, -0.5, 10)
+    # A live hub's info update is recorded (subscribers get it ahead of queued frames, so its
+    # position among the frames is not exact; the latest shape is what matters).
+    hub = SessionHub(make_session_info("rec"))
+    recording = HubRecording(hub, tmp_path / "hub.coachrec")
+    for i in range(10):
+        hub.publish(_frame(i))
+        if i == 4:
+            hub.update_betas(betas)
+    hub.end("done")
+    assert recording.wait(TIMEOUT) and recording.error is None
+    assert recording.recorder.frames_written == 10
+    np.testing.assert_allclose(
+        read_recording(tmp_path / "hub.coachrec").info.betas, betas, atol=1e-6
+    )
+
+    # Written in order by the pipeline's recorder: readers follow it from that point on.
+    path = tmp_path / "s.coachrec"
+    updated = make_session_info("rec", betas=betas)
+    with SessionRecorder(path, make_session_info("rec")) as rec_w:
+        for i in range(10):
+            rec_w.append(_frame(i))
+            if i == 4:
+                rec_w.append(pb.StreamMessage(info=updated))
+        rec_w.close(pb.StreamEnd(reason="done", frames_sent=10))
+        assert rec_w.frames_written == 10
+
+    reader = RecordingReader(path)
+    assert list(reader.info.betas) == [0.0] * 10  # as it started
+    seen = [(f.sequence, list(reader.info.betas)) for f in reader]
+    assert [s for s, _ in seen] == list(range(10))
+    np.testing.assert_allclose(seen[4][1], 0.0)
+    np.testing.assert_allclose(seen[5][1], betas, atol=1e-6)  # from the update on
+    rec = read_recording(path)
+    assert rec.complete and len(rec.frames) == 10
+    np.testing.assert_allclose(rec.info.betas, betas, atol=1e-6)  # the latest
+    np.testing.assert_allclose(recorded_session_info(path).betas, betas, atol=1e-6)
+
+    # Replaying into a hub that starts with the old shape announces the update in order.
+    old = recorded_session_info(path)
+    del old.betas[:]
+    old.betas.extend([0.0] * 10)
+    replay_hub = SessionHub(old, queue_size=100)
+    sub = replay_hub.subscribe()
+    assert sub.next_message(timeout=TIMEOUT).info.betas == [0.0] * 10
+    replay(path, replay_hub, speed=100.0)
+    kinds = [m.WhichOneof("kind") for m in sub]
+    assert kinds.count("info") == 1 and kinds.count("frame") == 10
+
+    with SessionRecorder(tmp_path / "x.coachrec", make_session_info("x")) as rec_x:
+        with pytest.raises(ValueError, match="info of session"):
+            rec_x.append(pb.StreamMessage(info=make_session_info("other")))
+        with pytest.raises(ValueError, match="only frames and info"):
+            rec_x.append(pb.StreamMessage(end=pb.StreamEnd(reason="x")))
+    # A hand-made file with another session's info mid-file is corrupt.
+    bad = tmp_path / "bad.coachrec"
+    with SessionRecorder(bad, make_session_info("a")) as rec_a:
+        rec_a.append(_frame(0))
+        rec_a._write(pb.StreamMessage(info=make_session_info("b")).SerializeToString())
+    with pytest.raises(RecordingError, match="another session"):
+        read_recording(bad)

@@ -174,8 +174,8 @@ class _RecorderWriter:
         )
         self._thread.start()
 
-    def put(self, frame: pb.PoseFrame) -> None:
-        self._queue.put(frame)
+    def put(self, message: pb.PoseFrame | pb.StreamMessage) -> None:
+        self._queue.put(message)
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not self._STOP:
@@ -183,7 +183,7 @@ class _RecorderWriter:
                 continue  # keep draining; the live session goes on without a recording
             try:
                 self.recorder.append(item)  # type: ignore[arg-type]
-                self.written += 1
+                self.written += int(isinstance(item, pb.PoseFrame))
             except Exception as exc:  # surfaced through stats, never into the live path
                 self.error = f"{type(exc).__name__}: {exc}"
                 log.error("recording %s failed: %s", self.recorder.path, self.error)
@@ -386,6 +386,8 @@ class SessionPipeline:
         if self.hub.update_betas(betas):
             self._announced_betas = np.array(betas, dtype=np.float64)
             self._announced_at = now
+            if self._writer is not None:  # the recording keeps the shape too, in order
+                self._writer.put(pb.StreamMessage(info=self.hub.info))
 
     # ---- stage-2 thread ----------------------------------------------------------------------
     def _check_open(self) -> None:

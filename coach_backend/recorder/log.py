@@ -2,7 +2,9 @@
 
 File = record*, record = varint(len) + StreamMessage bytes (the same framing as protobuf's
 ``writeDelimitedTo`` / C# ``WriteDelimitedTo``, so other languages can read it). The first record is
-the SessionInfo, then PoseFrames, then - if the session ended cleanly - one StreamEnd.
+the SessionInfo, then PoseFrames, then - if the session ended cleanly - one StreamEnd. A later
+SessionInfo record (same session) updates the session from that point on: the live pipeline
+writes one when it announces the settled body shape (betas); readers keep the latest.
 
 Durability: appends go to a userspace buffer that is flushed and ``os.fsync``ed when at least
 ``sync_interval_s`` has passed since the last sync (checked on every append; a feeding thread that
@@ -67,6 +69,7 @@ class SessionRecorder:
         if not info.session_id:
             raise ValueError("SessionInfo.session_id must be set")
         self.path = Path(path)
+        self.session_id = info.session_id
         self.sync_interval_s = sync_interval_s
         self._clock = clock
         self._lock = threading.Lock()  # append (feeder thread) vs close (any thread)
@@ -80,18 +83,28 @@ class SessionRecorder:
         self._last_sync = self._clock()
 
     def append(self, message: pb.StreamMessage | pb.PoseFrame | bytes) -> None:
-        """Append a PoseFrame (or a StreamMessage / its serialized bytes holding one)."""
+        """Append a PoseFrame (or a StreamMessage / its serialized bytes holding one), or a
+        StreamMessage holding an updated SessionInfo of this session."""
+        is_frame = True
         if isinstance(message, pb.PoseFrame):
             data = pb.StreamMessage(frame=message).SerializeToString()
         elif isinstance(message, pb.StreamMessage):
-            if message.WhichOneof("kind") != "frame":
-                raise ValueError("only frames can be appended; use close(end) for StreamEnd")
+            kind = message.WhichOneof("kind")
+            if kind == "info":
+                if message.info.session_id != self.session_id:
+                    raise ValueError(
+                        f"info of session {message.info.session_id!r} in the recording of "
+                        f"{self.session_id!r}"
+                    )
+                is_frame = False
+            elif kind != "frame":
+                raise ValueError("only frames and info can be appended; close(end) ends it")
             data = message.SerializeToString()
         else:
             data = bytes(message)
         with self._lock:
             self._write(data)
-            self.frames_written += 1
+            self.frames_written += int(is_frame)
             if self._clock() - self._last_sync >= self.sync_interval_s:
                 self._sync()
 
@@ -158,9 +171,10 @@ class Recording:
 
 
 class RecordingReader:
-    """Streams a recording: ``info`` is read on open; iterate for PoseFrames. After iteration,
-    ``end`` holds the StreamEnd (None if the writer never closed) and ``torn_tail_bytes`` the size
-    of an ignored truncated tail."""
+    """Streams a recording: ``info`` is read on open and follows later SessionInfo records during
+    iteration (so after it, it is the latest); iterate for PoseFrames. After iteration, ``end``
+    holds the StreamEnd (None if the writer never closed) and ``torn_tail_bytes`` the size of an
+    ignored truncated tail."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -190,6 +204,16 @@ class RecordingReader:
                 yield msg.frame
             elif kind == "end":
                 self.end = msg.end
+            elif kind == "info":
+                if (msg.info.session_id, msg.info.layout_version) != (
+                    self.info.session_id,
+                    self.info.layout_version,
+                ):
+                    raise RecordingError(
+                        f"{self.path}: SessionInfo of another session or layout before byte "
+                        f"{self._pos}"
+                    )
+                self.info = msg.info
             else:
                 raise RecordingError(f"{self.path}: unexpected {kind} record at byte {self._pos}")
 
@@ -279,7 +303,7 @@ class HubRecording:
                 if msg.WhichOneof("kind") == "end":
                     self.recorder.close(msg.end)
                     break
-                self.recorder.append(data)
+                self.recorder.append(msg)  # frames, and info updates (the body shape)
         except BaseException as exc:  # surfaced via .error / wait(); the hub must not notice
             self.error = exc
         finally:

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..stream.hub import SessionHub
 from ..stream.proto_gen import coach_pb2 as pb
 from .log import RecordingReader
@@ -16,10 +18,13 @@ from .log import RecordingReader
 def recorded_session_info(
     path: str | os.PathLike[str], session_id: str | None = None
 ) -> pb.SessionInfo:
-    """The recording's SessionInfo marked RECORDED (optionally under a new id), ready for
-    ``PoseStreamServer.add_session`` / ``SessionHub``."""
+    """The recording's latest SessionInfo (its settled body shape included) marked RECORDED
+    (optionally under a new id), ready for ``PoseStreamServer.add_session`` / ``SessionHub``."""
+    reader = RecordingReader(path)
+    for _ in reader:  # later info records update reader.info
+        pass
     info = pb.SessionInfo()
-    info.CopyFrom(RecordingReader(path).info)
+    info.CopyFrom(reader.info)
     info.state = pb.SESSION_STATE_RECORDED
     if session_id is not None:
         info.session_id = session_id
@@ -50,6 +55,7 @@ def replay(
     stop = stop or threading.Event()
     reader = RecordingReader(path)  # raises RecordingError before anything is published
     frames, stopped = 0, False
+    announced = list(hub.info.betas)
     t0: float | None = None
     ts0 = 0
     for frame in reader:
@@ -59,6 +65,10 @@ def replay(
         if (delay > 0 and stop.wait(delay)) or stop.is_set():
             stopped = True
             break
+        betas = list(reader.info.betas)
+        if betas != announced and len(betas) == 10:  # a shape update was recorded before it
+            hub.update_betas(np.asarray(betas))
+            announced = betas
         hub.publish(frame)
         frames += 1
     if end_hub:
