@@ -225,8 +225,8 @@ class SessionPipeline:
     `hub.publish` + recorder.
 
     Feed it from one thread, in capture order, with `process` (both stages here) or `submit`
-    (stage 2 on the pipeline's thread; results reach `on_result` there). `submit_perceived`
-    takes a frame whose stage 1 ran elsewhere (the replay perceives file chunks in parallel).
+    (stage 2 on the pipeline's thread; results reach `on_result` there). A caller that runs
+    stage 1 itself (the replay perceives file chunks in parallel) calls `finish_batch`.
     `close` from any thread: it finishes the frames already submitted first."""
 
     def __init__(
@@ -292,15 +292,6 @@ class SessionPipeline:
         with self._lock:
             self._check_open()
             perceived = self.perceive(frame_bgr, capture_time_us)
-            self._enqueue(perceived, on_result)
-
-    def submit_perceived(
-        self, perceived: Perceived, on_result: ResultCallback | None = None
-    ) -> None:
-        """Stage 2 for a frame perceived elsewhere (in capture order), on the pipeline's
-        thread."""
-        with self._lock:
-            self._check_open()
             self._enqueue(perceived, on_result)
 
     def flush(self) -> None:

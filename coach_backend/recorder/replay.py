@@ -55,7 +55,7 @@ def replay(
     stop = stop or threading.Event()
     reader = RecordingReader(path)  # raises RecordingError before anything is published
     frames, stopped = 0, False
-    announced = list(hub.info.betas)
+    seen_info = reader.info  # the hub was set up from the recording's info already
     t0: float | None = None
     ts0 = 0
     for frame in reader:
@@ -65,10 +65,10 @@ def replay(
         if (delay > 0 and stop.wait(delay)) or stop.is_set():
             stopped = True
             break
-        betas = list(reader.info.betas)
-        if betas != announced and len(betas) == 10:  # a shape update was recorded before it
-            hub.update_betas(np.asarray(betas))
-            announced = betas
+        if reader.info is not seen_info:  # a SessionInfo record (shape update) came before it
+            seen_info = reader.info
+            if list(seen_info.betas) != list(hub.info.betas) and len(seen_info.betas) == 10:
+                hub.update_betas(np.asarray(seen_info.betas))
         hub.publish(frame)
         frames += 1
     if end_hub:

@@ -17,7 +17,7 @@ import os
 import queue
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coach_backend.perception import PerceptionConfig
@@ -132,9 +132,7 @@ def perceive_file(
                 if max_frames is not None and emitted >= max_frames:
                     return
                 if item.capture_time_us <= last_us:  # strictly increasing, as VideoReader's
-                    item = Perceived(
-                        item.representation, last_us + 1, item.perception_ms, item.perceived_at
-                    )
+                    item = replace(item, capture_time_us=last_us + 1)
                 last_us = item.capture_time_us
                 emitted += 1
                 yield item
