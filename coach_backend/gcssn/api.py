@@ -17,6 +17,16 @@ import torch
 from coach_backend.body import BodyModel, load_body_model
 from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_KEYPOINTS
 from coach_backend.gcssn.geometry import pelvis_position, rest_pelvis
+from coach_backend.gcssn.lifter import (
+    NETWORK_TYPE as LIFTER_TYPE,
+)
+from coach_backend.gcssn.lifter import (
+    KeypointLifter,
+    LifterConfig,
+    keypoint_rays,
+    place_body,
+    ray_features,
+)
 from coach_backend.gcssn.network import GCSSN, NetworkConfig, Prediction
 from coach_backend.perception.mediapipe_source import box_around
 from coach_backend.perception.types import (
@@ -28,7 +38,11 @@ from coach_backend.perception.types import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_WEIGHTS = REPO_ROOT / "models" / "gcssn_self.pt"
+DEFAULT_WEIGHTS = REPO_ROOT / "models" / "gcssn_lifter.pt"
+NO_VERTICES = torch.zeros(0, dtype=torch.long)
+# Keypoints below this confidence do not pull on the body's placement (occluded, guessed).
+PLACEMENT_MIN_CONFIDENCE = 0.3
+Network = GCSSN | KeypointLifter
 
 
 @dataclass
@@ -47,16 +61,23 @@ class Reconstruction:
         return len(self.valid)
 
 
-def load_gcssn(path: str | Path = DEFAULT_WEIGHTS) -> GCSSN:
-    """Shipped or trained weights (a `.pt` written by `gcssn.train --export`)."""
+def load_gcssn(path: str | Path = DEFAULT_WEIGHTS) -> Network:
+    """Shipped or trained weights (a `.pt` written by `gcssn.train --export` or
+    `gcssn.train_lifter --export`); the card's `network_type` says which network."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"GC-SSN weights {path} not found")
     saved = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(saved, dict) or "card" not in saved or "state_dict" not in saved:
+        raise ValueError(f"{path} is not a GC-SSN weights file (no card and state_dict)")
     card = saved["card"]
-    net = GCSSN(
-        NetworkConfig(**{**card["network"], "channels": tuple(card["network"]["channels"])})
-    )
+    net: Network
+    if card.get("network_type") == LIFTER_TYPE:
+        net = KeypointLifter(LifterConfig(**card["network"]))
+    else:
+        net = GCSSN(
+            NetworkConfig(**{**card["network"], "channels": tuple(card["network"]["channels"])})
+        )
     net.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
     net.card = card
     return net.eval()
@@ -71,31 +92,32 @@ class Reconstructor:
 
     def __init__(
         self,
-        weights: str | Path | GCSSN = DEFAULT_WEIGHTS,
+        weights: str | Path | Network = DEFAULT_WEIGHTS,
         body: BodyModel | None = None,
         refine_steps: int = 0,
     ) -> None:
-        self.net = weights if isinstance(weights, GCSSN) else load_gcssn(weights)
+        self.net = weights if isinstance(weights, Network) else load_gcssn(weights)
         self.body = body or load_body_model()
         self.refine_steps = refine_steps
         self._prior = None
 
     @property
     def resolution(self) -> int:
+        """Crop side the network reads; the lifter reads only keypoints, so any will do."""
+        if isinstance(self.net, KeypointLifter):
+            return PerceptionConfig().resolution
         return self.net.config.resolution
 
     def predict(self, reps: RepresentationBatch) -> Reconstruction:
         b = len(reps)
         valid = reps.has_person.clone()
-        with torch.no_grad():
-            prediction = self.net(reps)
-        rotmats, betas = prediction.rotmats, prediction.betas
-        pelvis = pelvis_position(prediction.camera, reps.crop_intrinsics, self.resolution)
-        if self.refine_steps > 0:
-            rotmats, betas, pelvis = self._refine(reps, prediction)
-        with torch.no_grad():
-            transl = pelvis - rest_pelvis(self.body, betas)
-            out = self.body.from_rotmats(rotmats, betas, transl, torch.zeros(0, dtype=torch.long))
+        if isinstance(self.net, KeypointLifter):
+            rotmats, betas, transl, joints, keypoints = self._lift(reps)
+        else:
+            rotmats, betas, transl = self._regress(reps)
+            with torch.no_grad():
+                out = self.body.from_rotmats(rotmats, betas, transl, NO_VERTICES)
+            joints, keypoints = out.joints, out.keypoints
         rotvecs = roma.rotmat_to_rotvec(rotmats).numpy()
         keep = valid.numpy()
 
@@ -108,10 +130,36 @@ class Reconstructor:
             body_pose=masked(rotvecs[:, 1:]),
             betas=masked(betas),
             transl=masked(transl),
-            joints=masked(out.joints),
-            keypoints=masked(out.keypoints),
+            joints=masked(joints),
+            keypoints=masked(keypoints),
             valid=keep.astype(bool).reshape(b),
         )
+
+    def _lift(self, reps: RepresentationBatch) -> tuple[torch.Tensor, ...]:
+        """Lifter: rotations and shape from the keypoints, then the translation that lays the
+        body's keypoints onto the detected ones."""
+        rays = keypoint_rays(reps)
+        with torch.no_grad():
+            pose = self.net(ray_features(rays, reps.conf))
+            zero = torch.zeros(len(reps), 3)
+            rooted = self.body.from_rotmats(pose.rotmats, pose.betas, zero, NO_VERTICES)
+            weights = reps.conf * (reps.conf >= PLACEMENT_MIN_CONFIDENCE)
+            transl = place_body(rooted.keypoints, rays, weights)
+        # Translation moves every point alike: no second pass through the body model.
+        shift = transl[:, None]
+        return pose.rotmats, pose.betas, transl, rooted.joints + shift, rooted.keypoints + shift
+
+    def _regress(self, reps: RepresentationBatch) -> tuple[torch.Tensor, ...]:
+        """CNN GC-SSN: rotations, shape and a weak-perspective camera (+ optional refinement)."""
+        with torch.no_grad():
+            prediction = self.net(reps)
+        rotmats, betas = prediction.rotmats, prediction.betas
+        pelvis = pelvis_position(prediction.camera, reps.crop_intrinsics, self.resolution)
+        if self.refine_steps > 0:
+            rotmats, betas, pelvis = self._refine(reps, prediction)
+        with torch.no_grad():
+            transl = pelvis - rest_pelvis(self.body, betas)
+        return rotmats, betas, transl
 
     def _refine(self, reps: RepresentationBatch, prediction: Prediction):
         from coach_backend.gcssn.refine import FitConfig, fit_to_representation

@@ -1,0 +1,202 @@
+"""Self-supervised adaptation of the lifter to real, unlabelled footage (the seed's claim, tested).
+
+    python -m coach_backend.gcssn.adapt --video clip.mp4 [--video ...] \\
+        --weights models/gcssn_lifter.pt --export models/gcssn_lifter_adapted.pt
+
+The detector's keypoints of the footage are the only input; no 3D truth is used. Losses, as the
+GC-SSN poster describes them for the keypoint half of the representation:
+- 2D reprojection: the body, placed by the closed-form translation, must project onto the
+  detected keypoints (robust, confidence-weighted, in units of the body's image size);
+- cycle-consistency: the prediction's own keypoints, projected with the same camera, are fed
+  through the network again and must give back the same pose;
+- the pose prior (GMM learned from mocap);
+- an anchor: a synthetic, mocap-supervised batch each step keeps the network from drifting to
+  whatever pose merely satisfies 2D (the 2D losses alone do not fix depth).
+`adapt_lifter` is also what `replay --adapt-steps` runs on the athlete's own clip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import roma
+import torch
+from tqdm import tqdm
+
+from coach_backend.body import BodyModel, load_body_model
+from coach_backend.gcssn.lifter import KeypointLifter, keypoint_rays, place_body, ray_features
+from coach_backend.gcssn.train_lifter import (
+    KeypointSampler,
+    LifterTrainConfig,
+    supervised_losses,
+    weighted_total,
+)
+from coach_backend.perception.types import RepresentationBatch
+
+NO_VERTICES = torch.zeros(0, dtype=torch.long)
+MIN_CONFIDENCE = 0.5  # keypoints below this do not pull in the 2D loss (occluded, guessed)
+
+
+@dataclass(frozen=True)
+class AdaptConfig:
+    steps: int = 300
+    batch: int = 128
+    lr: float = 5e-5
+    weight_2d: float = 1.0
+    weight_cycle: float = 0.5
+    weight_prior: float = 2e-3
+    weight_anchor: float = 1.0
+    seed: int = 0
+
+
+def reprojection_loss(
+    body: BodyModel, lifter: KeypointLifter, rays: torch.Tensor, conf: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(loss, rotmats, betas, projected rays) for one batch of detected rays."""
+    pose = lifter(ray_features(rays, conf))
+    zero = torch.zeros(len(rays), 3)
+    rooted = body.from_rotmats(pose.rotmats, pose.betas, zero, NO_VERTICES).keypoints
+    weights = conf * (conf >= MIN_CONFIDENCE)
+    transl = place_body(rooted, rays, weights)
+    points = rooted + transl[:, None]
+    projected = points[..., :2] / points[..., 2:].clamp_min(0.1)
+    seen = weights > 0
+    big = torch.finfo(rays.dtype).max
+    extent = (
+        torch.where(seen[..., None], rays, -big).amax(1)
+        - torch.where(seen[..., None], rays, big).amin(1)
+    ).amax(-1, keepdim=True)
+    error = (projected - rays).norm(dim=-1) / extent.clamp_min(1e-3)
+    robust = torch.where(error < 0.05, 0.5 * error**2 / 0.05, error - 0.025)  # Huber, 5 % height
+    loss = (robust * weights).sum(1) / weights.sum(1).clamp_min(1e-6)
+    return loss.mean(), pose.rotmats, pose.betas, projected
+
+
+def adapt_lifter(
+    lifter: KeypointLifter,
+    footage: RepresentationBatch,
+    config: AdaptConfig | None = None,
+    body: BodyModel | None = None,
+    anchor_dataset: Path | None = None,
+    progress: bool = True,
+) -> tuple[KeypointLifter, list[dict[str, float]]]:
+    """A copy of `lifter` adapted to `footage` (frames with a person); the input is unchanged."""
+    from coach_backend.prior.model import load_pose_prior
+
+    config = config or AdaptConfig()
+    body = body or load_body_model()
+    prior = load_pose_prior()
+    rng = np.random.default_rng(config.seed)
+    torch.manual_seed(config.seed)
+    footage_rays = keypoint_rays(footage)[footage.has_person]
+    footage_conf = footage.conf[footage.has_person]
+    if len(footage_rays) == 0:
+        raise ValueError("no frame of the footage has a person to adapt to")
+    anchor = None
+    if anchor_dataset is not None:
+        from coach_backend.mocap.dataset import load_motion_dataset
+
+        train = load_motion_dataset(anchor_dataset, "train")
+        anchor = KeypointSampler(body, train.global_orient, train.body_pose, rng)
+    adapted = copy.deepcopy(lifter).train()
+    for p in body.parameters():
+        p.requires_grad_(False)
+    optimizer = torch.optim.Adam(adapted.parameters(), lr=config.lr)
+    history: list[dict[str, float]] = []
+    for _ in tqdm(range(config.steps), desc="adapt", disable=not progress, mininterval=5):
+        rows = torch.as_tensor(rng.integers(0, len(footage_rays), config.batch))
+        rays, conf = footage_rays[rows], footage_conf[rows]
+        loss_2d, rotmats, _, projected = reprojection_loss(body, adapted, rays, conf)
+        # Cycle: the prediction's own projection, through the network again.
+        cycle_rays = projected.detach() * (conf[..., None] > 0)
+        second = adapted(ray_features(cycle_rays, conf))
+        loss_cycle = ((second.rotmats - rotmats.detach()) ** 2).sum((-1, -2)).mean()
+        loss_prior = prior.nll(roma.rotmat_to_rotvec(rotmats[:, 1:])).mean()
+        total = (
+            config.weight_2d * loss_2d
+            + config.weight_cycle * loss_cycle
+            + config.weight_prior * loss_prior
+        )
+        record = {"2d": float(loss_2d), "cycle": float(loss_cycle), "prior": float(loss_prior)}
+        if anchor is not None:
+            terms = supervised_losses(adapted, body, anchor.sample(config.batch))
+            anchored = weighted_total(terms, LifterTrainConfig())
+            total = total + config.weight_anchor * anchored
+            record["anchor"] = float(anchored)
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(adapted.parameters(), 1.0)
+        optimizer.step()
+        history.append(record)
+    return adapted.eval(), history
+
+
+def export_adapted(
+    lifter: KeypointLifter, source: Path, path: Path, extra: dict[str, object]
+) -> None:
+    """Save like `train_lifter --export`, with the source card extended by the adaptation."""
+    saved = torch.load(source, map_location="cpu", weights_only=False)
+    card = {
+        **saved["card"],
+        "name": "gcssn-lifter-adapted",
+        "adaptation": extra,
+    }
+    state = {k: v.half() if v.is_floating_point() else v for k, v in lifter.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": state, "card": card}, path)
+    path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn
+    from coach_backend.gcssn.train import real_representations
+    from coach_backend.perception.types import RepresentationBatch as _Batch
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--video", type=Path, action="append", required=True)
+    parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    parser.add_argument("--export", type=Path, required=True)
+    parser.add_argument("--steps", type=int, default=AdaptConfig.steps)
+    parser.add_argument("--every-nth-frame", type=int, default=1)
+    parser.add_argument("--anchor-dataset", type=Path, default=Path("data/cmu_smpl.npz"))
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    for video in args.video:
+        if not video.is_file():
+            parser.error(f"{video} not found")
+    lifter = load_gcssn(args.weights)
+    if not isinstance(lifter, KeypointLifter):
+        parser.error(f"{args.weights} is not a lifter model")
+    batches = [real_representations(v, 64, args.every_nth_frame) for v in args.video]
+    found = [b for b in batches if b is not None]
+    if not found:
+        parser.error("no person found in any video")
+    footage = _Batch(**{k: torch.cat([getattr(b, k) for b in found]) for k in vars(found[0])})
+    anchor = args.anchor_dataset if args.anchor_dataset.is_file() else None
+    adapted, history = adapt_lifter(
+        lifter, footage, AdaptConfig(steps=args.steps), anchor_dataset=anchor
+    )
+    last = history[-50:]
+    export_adapted(
+        adapted,
+        args.weights,
+        args.export,
+        {
+            "videos": [v.name for v in args.video],
+            "frames": len(footage),
+            "steps": args.steps,
+            "anchor": str(anchor),
+            "final_losses": {k: float(np.mean([h[k] for h in last])) for k in last[-1]},
+        },
+    )
+    print(f"wrote {args.export}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""GC-SSN lifter: the keypoint half of the geometric representation -> SMPL pose and shape.
+
+The keypoints are turned into camera rays (pixel -> (u - cx) / fx), centred on their bounding
+box and divided by its size, so the input no longer depends on the image size, the crop rule or
+the detector's box; the box centre and size are kept as two extra inputs because they carry the
+perspective (a body off the optical axis is seen from the side; a large box means close).
+A residual MLP regresses every SMPL rotation (6D, camera frame) and the shape. The translation
+is not regressed: `place_body` solves it in closed form so the body's keypoints project onto the
+detected ones, which is what keeps an overlay on the athlete.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import roma
+import torch
+from torch import nn
+
+from coach_backend.body.skeleton import NUM_BETAS, NUM_JOINTS, NUM_KEYPOINTS
+from coach_backend.perception.types import RepresentationBatch
+
+NETWORK_TYPE = "lifter"
+NUM_FEATURES = NUM_KEYPOINTS * 3 + 3  # centred ray (2) + confidence per keypoint; box centre, size
+
+
+@dataclass(frozen=True)
+class LifterConfig:
+    hidden: int = 1024
+    blocks: int = 3
+    dropout: float = 0.0
+
+
+@dataclass
+class LiftedPose:
+    rotmats: torch.Tensor  # (B,24,3,3) camera frame: global orientation then 23 body joints
+    betas: torch.Tensor  # (B,10)
+
+
+def keypoint_rays(batch: RepresentationBatch) -> torch.Tensor:
+    """(B,K,2) camera rays (x/z, y/z) of the crop keypoints, the same for every crop rule."""
+    fx, fy, cx, cy = batch.crop_intrinsics.unbind(-1)
+    x = (batch.keypoints[..., 0] - cx[:, None]) / fx[:, None]
+    y = (batch.keypoints[..., 1] - cy[:, None]) / fy[:, None]
+    return torch.stack([x, y], dim=-1)
+
+
+def ray_features(rays: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
+    """(B,K,2) rays + (B,K) confidences (0 = missing) -> (B, NUM_FEATURES) network input."""
+    seen = conf > 0
+    big = torch.finfo(rays.dtype).max
+    lo = torch.where(seen[..., None], rays, big).amin(1)
+    hi = torch.where(seen[..., None], rays, -big).amax(1)
+    any_seen = seen.any(1, keepdim=True)
+    centre = torch.where(any_seen, (lo + hi) / 2, 0.0)
+    size = torch.where(any_seen, (hi - lo).amax(1, keepdim=True), 1.0).clamp_min(1e-4)
+    centred = (rays - centre[:, None]) / size[:, None] * seen[..., None]
+    return torch.cat([centred.flatten(1), conf, centre, torch.log(size)], dim=1)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, width: int, dropout: float) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Linear(width, width),
+            nn.LayerNorm(width),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(width, width),
+            nn.LayerNorm(width),
+            nn.GELU(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.layers(x)
+
+
+def _rest_six_d() -> torch.Tensor:
+    """6D of the start pose: zero body pose, upright and facing the camera (a 180 deg turn
+    about x maps SMPL's y-up onto the camera's y-down)."""
+    rot = torch.eye(3).repeat(NUM_JOINTS, 1, 1)
+    rot[0] = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
+    return rot[:, :, :2].transpose(1, 2).reshape(-1)
+
+
+class KeypointLifter(nn.Module):
+    """(B, NUM_FEATURES) -> SMPL rotations (camera frame) and shape."""
+
+    network_type = NETWORK_TYPE
+
+    def __init__(self, config: LifterConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or LifterConfig()
+        c = self.config
+        self.stem = nn.Sequential(nn.Linear(NUM_FEATURES, c.hidden), nn.GELU())
+        self.blocks = nn.Sequential(*[ResidualBlock(c.hidden, c.dropout) for _ in range(c.blocks)])
+        self.head = nn.Linear(c.hidden, NUM_JOINTS * 6 + NUM_BETAS)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        self.register_buffer("rest_six_d", _rest_six_d())
+
+    def forward(self, features: torch.Tensor) -> LiftedPose:
+        out = self.head(self.blocks(self.stem(features)))
+        six_d = out[:, : NUM_JOINTS * 6] + self.rest_six_d
+        rotmats = roma.special_gramschmidt(six_d.reshape(-1, NUM_JOINTS, 2, 3).transpose(2, 3))
+        return LiftedPose(rotmats, out[:, NUM_JOINTS * 6 :])
+
+    def lift(self, batch: RepresentationBatch) -> LiftedPose:
+        return self(ray_features(keypoint_rays(batch), batch.conf))
+
+
+def place_body(
+    points: torch.Tensor, rays: torch.Tensor, weights: torch.Tensor, min_depth: float = 0.5
+) -> torch.Tensor:
+    """(B,3) translation t that makes the root-relative (B,K,3) points project onto the (B,K,2)
+    rays, weighted by (B,K): least squares of the linear reprojection residuals
+    (X + t)_x - r_x (X + t)_z and (X + t)_y - r_y (X + t)_z. Samples with fewer than two seen
+    points are left at `min_depth` * 10 on the optical axis."""
+    b = points.shape[0]
+    rx, ry = rays[..., 0], rays[..., 1]
+    zeros, ones = torch.zeros_like(rx), torch.ones_like(rx)
+    # Rows: [1, 0, -rx] t = rx Z - X and [0, 1, -ry] t = ry Z - Y.
+    a = torch.stack(
+        [torch.stack([ones, zeros, -rx], -1), torch.stack([zeros, ones, -ry], -1)], dim=2
+    ).reshape(b, -1, 3)
+    rhs = torch.stack(
+        [rx * points[..., 2] - points[..., 0], ry * points[..., 2] - points[..., 1]], dim=2
+    ).reshape(b, -1)
+    w = weights.repeat_interleave(2, dim=1)
+    ata = torch.einsum("bki,bk,bkj->bij", a, w, a) + 1e-6 * torch.eye(3)
+    atb = torch.einsum("bki,bk,bk->bi", a, w, rhs)
+    t = torch.linalg.solve(ata, atb)
+    enough = (weights > 0).sum(1) >= 2
+    fallback = torch.tensor([0.0, 0.0, min_depth * 10])
+    t = torch.where(enough[:, None], t, fallback)
+    # A body behind the camera is never the answer; clamp the depth.
+    return torch.cat([t[:, :2], t[:, 2:].clamp_min(min_depth)], dim=1)
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(math.prod(p.shape) for p in model.parameters())

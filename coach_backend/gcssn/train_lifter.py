@@ -1,0 +1,407 @@
+"""Train the GC-SSN lifter on a CPU from retargeted mocap, one resumable command.
+
+    python -m coach_backend.gcssn.train_lifter --steps 30000 --export models/gcssn_lifter.pt
+
+Every batch is made afresh: CMU poses (left/right mirrored half of the time) on a random body
+shape, seen by a random camera (any yaw, elevation, roll, distance, field of view, frame shape,
+position in the frame), projected to 2D with detector-like corruption (jitter that grows as the
+confidence drops, rare gross outliers, a per-sample systematic offset, missing and out-of-frame
+keypoints, MediaPipe's missing small toes). No rendering is needed, so a CPU step is cheap and
+no two batches repeat. Losses: 3D joints and surface keypoints (pelvis-relative, camera frame),
+rotations and shape against the mocap that made the input.
+A checkpoint is written every `--checkpoint-every` steps; rerunning the same command resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from smplx.lbs import batch_rodrigues
+from tqdm import tqdm
+
+from coach_backend.body import BodyModel, load_body_model
+from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_BETAS, NUM_JOINTS
+from coach_backend.gcssn.lifter import (
+    NETWORK_TYPE,
+    KeypointLifter,
+    LifterConfig,
+    parameter_count,
+    ray_features,
+)
+from coach_backend.gcssn.metrics import pa_mpjpe
+from coach_backend.gcssn.synthetic import camera_rotation
+from coach_backend.gcssn.train import _git_commit
+from coach_backend.mocap.dataset import load_motion_dataset
+from coach_backend.prior.poses import mirror_body_pose
+
+DEFAULT_DATASET = Path("data/cmu_smpl.npz")
+NO_VERTICES = torch.zeros(0, dtype=torch.long)
+# MediaPipe has no small toes: they are always missing at inference, so always in training.
+ALWAYS_MISSING = [KEYPOINT_NAMES.index(n) for n in ("left_small_toe", "right_small_toe")]
+FACE = [KEYPOINT_NAMES.index(n) for n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")]
+FRAME_SHAPES = ((640, 480), (1280, 720), (720, 1280), (1080, 1920), (1920, 1080), (480, 640))
+
+
+@dataclass(frozen=True)
+class CameraRanges:
+    yaw_deg: tuple[float, float] = (-180.0, 180.0)
+    elevation_deg: tuple[float, float] = (-10.0, 40.0)
+    roll_deg: tuple[float, float] = (-6.0, 6.0)
+    distance_m: tuple[float, float] = (2.0, 10.0)
+    hfov_deg: tuple[float, float] = (35.0, 85.0)  # across the long side
+    betas_sd: float = 1.0
+
+
+@dataclass(frozen=True)
+class DetectorNoise:
+    """Corruption of the projected keypoints, in fractions of the body's image height."""
+
+    jitter: tuple[float, float] = (0.0, 0.012)  # per-sample sd for a fully confident point
+    bias_sd: float = 0.008  # per-sample, per-keypoint systematic offset (detector definitions)
+    outlier_rate: float = 0.02  # a keypoint lands somewhere else
+    outlier_sd: float = 0.08
+    low_confidence_rate: float = 0.15  # occluded points: low visibility, more noise
+    drop_rate: tuple[float, float] = (0.0, 0.1)
+    face_drop_rate: float = 0.05  # the whole face missing (hood, turned away, cropped)
+
+
+@dataclass
+class LifterTrainConfig:
+    dataset: Path = DEFAULT_DATASET
+    out: Path = Path("checkpoints/lifter")
+    steps: int = 30000
+    batch: int = 256
+    lr: float = 1e-3
+    threads: int = 1
+    seed: int = 0
+    checkpoint_every: int = 500
+    hidden: int = 1024
+    blocks: int = 3
+    weight_joints: float = 10.0
+    weight_rotations: float = 0.5
+    weight_betas: float = 0.02
+
+
+class KeypointSampler:
+    """Batches of (features, rays, confidences, truth) from world-frame mocap poses."""
+
+    def __init__(
+        self,
+        body: BodyModel,
+        global_orient: np.ndarray,
+        body_pose: np.ndarray,
+        rng: np.random.Generator,
+        cameras: CameraRanges | None = None,
+        noise: DetectorNoise | None = None,
+        mirror: bool = True,
+    ) -> None:
+        self.body = body
+        self.global_orient = global_orient
+        self.body_pose = body_pose
+        self.rng = rng
+        self.cameras = cameras or CameraRanges()
+        self.noise = noise or DetectorNoise()
+        self.mirror = mirror
+
+    def sample(self, size: int, clean: bool = False) -> dict[str, torch.Tensor]:
+        rng, cam = self.rng, self.cameras
+        rows = rng.integers(0, len(self.body_pose), size)
+        orient, pose = self.global_orient[rows].copy(), self.body_pose[rows].copy()
+        if self.mirror:
+            flip = rng.random(size) < 0.5
+            pose[flip] = mirror_body_pose(pose[flip])
+            orient[flip] = orient[flip] * np.array([1.0, -1.0, -1.0])
+        deg = np.deg2rad
+        view = camera_rotation(
+            deg(rng.uniform(*cam.yaw_deg, size)),
+            deg(rng.uniform(*cam.elevation_deg, size)),
+            deg(rng.uniform(*cam.roll_deg, size)),
+        )
+        full = torch.as_tensor(np.concatenate([orient[:, None], pose], 1), dtype=torch.float32)
+        rotmats = batch_rodrigues(full.reshape(-1, 3)).reshape(size, NUM_JOINTS, 3, 3)
+        rotmats[:, 0] = torch.as_tensor(view, dtype=torch.float32) @ rotmats[:, 0]
+        betas = torch.as_tensor(
+            np.clip(rng.normal(0, cam.betas_sd, (size, NUM_BETAS)), -2.5, 2.5), dtype=torch.float32
+        )
+        with torch.no_grad():
+            out = self.body.from_rotmats(rotmats, betas, torch.zeros(size, 3), NO_VERTICES)
+        joints, keypoints = out.joints, out.keypoints
+
+        # Frame and intrinsics, then a pelvis position that keeps the pelvis in the frame.
+        shape_ids = rng.integers(0, len(FRAME_SHAPES), size)
+        width = np.array([FRAME_SHAPES[i][0] for i in shape_ids], float)
+        height = np.array([FRAME_SHAPES[i][1] for i in shape_ids], float)
+        focal = np.maximum(width, height) / (2 * np.tan(deg(rng.uniform(*cam.hfov_deg, size)) / 2))
+        depth = rng.uniform(*cam.distance_m, size)
+        u = rng.uniform(0.2, 0.8, size) * width
+        v = rng.uniform(0.3, 0.7, size) * height
+        pelvis = np.stack(
+            [(u - width / 2) * depth / focal, (v - height / 2) * depth / focal, depth], -1
+        )
+        shift = torch.as_tensor(pelvis, dtype=torch.float32) - joints[:, 0]
+        points = keypoints + shift[:, None]
+        f = torch.as_tensor(focal, dtype=torch.float32)[:, None]
+        size_wh = torch.as_tensor(np.stack([width, height], -1), dtype=torch.float32)
+        pixels = points[..., :2] / points[..., 2:].clamp_min(0.1) * f[..., None]
+        pixels = pixels + size_wh[:, None] / 2
+
+        conf = torch.ones(size, len(KEYPOINT_NAMES))
+        if not clean:
+            pixels, conf = self._corrupt(pixels, f)
+        inside = (
+            (pixels >= 0).all(-1) & (pixels < size_wh[:, None]).all(-1) & (points[..., 2] > 0.1)
+        )
+        conf = conf * inside
+        conf[:, ALWAYS_MISSING] = 0.0
+        rays = (pixels - size_wh[:, None] / 2) / f[..., None] * (conf[..., None] > 0)
+        return {
+            "features": ray_features(rays, conf),
+            "rays": rays,
+            "conf": conf,
+            "rotmats": rotmats,
+            "betas": betas,
+            "joints": joints - joints[:, :1],
+            "keypoints": keypoints - joints[:, :1],
+        }
+
+    def _corrupt(
+        self, pixels: torch.Tensor, focal: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        rng, noise = self.rng, self.noise
+        b, k, _ = pixels.shape
+        extent = (pixels.amax(1) - pixels.amin(1)).amax(-1).numpy()[:, None, None]  # body height
+        conf = rng.uniform(0.6, 1.0, (b, k))
+        low = rng.random((b, k)) < noise.low_confidence_rate
+        conf[low] = rng.uniform(0.02, 0.6, int(low.sum()))
+        sd = rng.uniform(*noise.jitter, (b, 1, 1)) * (1.0 + 3.0 * (1.0 - conf[..., None]))
+        offset = rng.normal(0, 1, (b, k, 2)) * sd + rng.normal(0, noise.bias_sd, (b, k, 2))
+        outlier = rng.random((b, k, 1)) < noise.outlier_rate
+        offset = offset + outlier * rng.normal(0, noise.outlier_sd, (b, k, 2))
+        drop = rng.random((b, k)) < rng.uniform(*noise.drop_rate, (b, 1))
+        drop[:, FACE] |= (rng.random(b) < noise.face_drop_rate)[:, None]
+        conf[drop] = 0.0
+        noisy = pixels + torch.as_tensor(offset * extent, dtype=torch.float32)
+        return noisy, torch.as_tensor(conf, dtype=torch.float32)
+
+
+def supervised_losses(
+    net: KeypointLifter, body: BodyModel, batch: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """Pelvis-relative 3D joints + surface keypoints (m), rotations and shape vs the mocap."""
+    pred = net(batch["features"])
+    zero = torch.zeros(len(pred.betas), 3)
+    out = body.from_rotmats(pred.rotmats, pred.betas, zero, NO_VERTICES)
+    root = out.joints[:, :1]
+    joints, keypoints = out.joints - root, out.keypoints - root
+    return {
+        "joints": (joints - batch["joints"]).norm(dim=-1).mean()
+        + (keypoints - batch["keypoints"]).norm(dim=-1).mean(),
+        "rotations": ((pred.rotmats - batch["rotmats"]) ** 2).sum((-1, -2)).mean(),
+        "betas": ((pred.betas - batch["betas"]) ** 2).mean(),
+    }
+
+
+def weighted_total(terms: dict[str, torch.Tensor], config: LifterTrainConfig) -> torch.Tensor:
+    weights = {
+        "joints": config.weight_joints,
+        "rotations": config.weight_rotations,
+        "betas": config.weight_betas,
+    }
+    return sum(weights[k] * v for k, v in terms.items())
+
+
+class LifterTrainer:
+    def __init__(self, config: LifterTrainConfig) -> None:
+        self.config = config
+        torch.set_num_threads(config.threads)
+        torch.manual_seed(config.seed)
+        self.rng = np.random.default_rng(config.seed)
+        self.body = load_body_model()
+        train = load_motion_dataset(config.dataset, "train")
+        test = load_motion_dataset(config.dataset, "test")
+        self.sampler = KeypointSampler(self.body, train.global_orient, train.body_pose, self.rng)
+        # A fixed held-out batch (test trials, clean 2D) to follow progress.
+        held_out = KeypointSampler(
+            self.body, test.global_orient, test.body_pose, np.random.default_rng(1234)
+        )
+        self.validation = held_out.sample(2048, clean=True)
+        self.net = KeypointLifter(LifterConfig(hidden=config.hidden, blocks=config.blocks))
+        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=1e-4)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        self.step = 0
+        self.history: list[dict[str, float]] = []
+
+    def _lr_factor(self, step: int) -> float:
+        warmup = max(1, self.config.steps // 50)
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, self.config.steps - warmup))
+        return 0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * progress))
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.config.out / "checkpoint.pt"
+
+    def save(self) -> None:
+        self.config.out.mkdir(parents=True, exist_ok=True)
+        tmp = self.checkpoint_path.with_suffix(".tmp")
+        torch.save(
+            {
+                "net": self.net.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "step": self.step,
+                "history": self.history,
+                "rng": self.rng.bit_generator.state,
+                "torch_rng": torch.get_rng_state(),
+            },
+            tmp,
+        )
+        tmp.replace(self.checkpoint_path)  # atomic: a kill mid-write keeps the last checkpoint
+
+    def try_resume(self) -> bool:
+        if not self.checkpoint_path.is_file():
+            return False
+        state = torch.load(self.checkpoint_path, weights_only=False)
+        self.net.load_state_dict(state["net"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.step = int(state["step"])
+        self.history = list(state["history"])
+        self.rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        return True
+
+    def losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return supervised_losses(self.net, self.body, batch)
+
+    def validate(self) -> dict[str, float]:
+        self.net.eval()
+        with torch.no_grad():
+            pred = self.net(self.validation["features"])
+            out = self.body.from_rotmats(
+                pred.rotmats, pred.betas, torch.zeros(len(pred.betas), 3), NO_VERTICES
+            )
+        self.net.train()
+        joints = (out.joints - out.joints[:, :1]).numpy()
+        truth = self.validation["joints"].numpy()
+        return {
+            "val_mpjpe": float(np.linalg.norm(joints - truth, axis=-1).mean() * 1000),
+            "val_pa_mpjpe": float(pa_mpjpe(joints, truth).mean()),
+        }
+
+    def train(self) -> None:
+        cfg = self.config
+        resumed = self.try_resume()
+        print(
+            f"GC-SSN lifter: {parameter_count(self.net) / 1e6:.2f} M parameters, "
+            f"{len(self.sampler.body_pose)} train poses, "
+            f"{'resuming at step ' + str(self.step) if resumed else 'fresh'}"
+        )
+        self.net.train()
+        bar = tqdm(
+            total=cfg.steps, initial=self.step, desc="train lifter", unit="step", mininterval=30
+        )
+        started = time.time()
+        while self.step < cfg.steps:
+            terms = self.losses(self.sampler.sample(cfg.batch))
+            total = weighted_total(terms, cfg)
+            self.optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.step += 1
+            record = {k: float(v.detach()) for k, v in terms.items()}
+            if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                record.update(self.validate())
+                self.save()
+                tqdm.write(
+                    f"step {self.step}: " + ", ".join(f"{k} {v:.4g}" for k, v in record.items())
+                )
+            self.history.append(record)
+            bar.update(1)
+            bar.set_postfix({k: f"{v:.3g}" for k, v in record.items()}, refresh=False)
+        bar.close()
+        print(f"trained {cfg.steps} steps ({time.time() - started:.0f} s this run)")
+
+    def export(self, path: Path) -> None:
+        """Weights + a model card, as loaded by `coach_backend.gcssn.load_gcssn`."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        last = self.history[-200:]
+        validation = [h for h in self.history if "val_pa_mpjpe" in h]
+        card = {
+            "name": "gcssn-lifter",
+            "network_type": NETWORK_TYPE,
+            "mode": "supervised-mocap",
+            "network": asdict(self.net.config),
+            "steps": self.step,
+            "batch": self.config.batch,
+            "data": f"CMU train split ({self.config.dataset}), projected afresh every batch: "
+            "random cameras, shapes, left/right mirroring, detector-like 2D corruption",
+            "losses": {
+                "joints_3d": self.config.weight_joints,
+                "rotations": self.config.weight_rotations,
+                "betas": self.config.weight_betas,
+            },
+            "final_losses": {k: float(np.mean([h[k] for h in last if k in h])) for k in last[-1]},
+            "held_out_clean_2d": validation[-1] if validation else {},
+            "commit": _git_commit(),
+            "body_model": self.body.name,
+        }
+        state = {
+            k: v.half() if v.is_floating_point() else v for k, v in self.net.state_dict().items()
+        }
+        torch.save({"state_dict": state, "card": card}, path)
+        path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    defaults = LifterTrainConfig()
+    parser.add_argument("--dataset", type=Path, default=defaults.dataset)
+    parser.add_argument("--out", type=Path, default=defaults.out, help="checkpoint folder")
+    parser.add_argument("--steps", type=int, default=defaults.steps)
+    parser.add_argument("--batch", type=int, default=defaults.batch)
+    parser.add_argument("--hidden", type=int, default=defaults.hidden)
+    parser.add_argument("--blocks", type=int, default=defaults.blocks)
+    parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--export", type=Path, default=None, help="write weights + card here")
+    parser.add_argument(
+        "--export-only", action="store_true", help="export the latest checkpoint, no training"
+    )
+    args = parser.parse_args(argv)
+    if not args.dataset.is_file():
+        parser.error(
+            f"{args.dataset} not found: build it with python -m coach_backend.mocap.build_dataset"
+        )
+    config = LifterTrainConfig(
+        dataset=args.dataset,
+        out=args.out,
+        steps=args.steps,
+        batch=args.batch,
+        hidden=args.hidden,
+        blocks=args.blocks,
+        threads=args.threads,
+        seed=args.seed,
+    )
+    trainer = LifterTrainer(config)
+    if args.export_only:
+        if not args.export or not trainer.try_resume():
+            parser.error("--export-only needs --export and an existing checkpoint in --out")
+    else:
+        trainer.train()
+    if args.export:
+        trainer.export(args.export)
+        print(f"wrote {args.export}")
+
+
+if __name__ == "__main__":
+    main()
