@@ -29,7 +29,13 @@ import torch
 from tqdm import tqdm
 
 from coach_backend.body import BodyModel, load_body_model
-from coach_backend.gcssn.lifter import KeypointLifter, keypoint_rays, place_body, ray_features
+from coach_backend.gcssn.lifter import (
+    KeypointLifter,
+    keypoint_rays,
+    place_body,
+    ray_features,
+    reprojection_error,
+)
 from coach_backend.gcssn.train_lifter import (
     KeypointSampler,
     LifterTrainConfig,
@@ -62,19 +68,10 @@ def reprojection_loss(
     zero = torch.zeros(len(rays), 3)
     rooted = body.from_rotmats(pose.rotmats, pose.betas, zero, NO_VERTICES).keypoints
     weights = conf * (conf >= MIN_CONFIDENCE)
-    transl = place_body(rooted, rays, weights)
-    points = rooted + transl[:, None]
+    points = rooted + place_body(rooted, rays, weights)[:, None]
     projected = points[..., :2] / points[..., 2:].clamp_min(0.1)
-    seen = weights > 0
-    big = torch.finfo(rays.dtype).max
-    extent = (
-        torch.where(seen[..., None], rays, -big).amax(1)
-        - torch.where(seen[..., None], rays, big).amin(1)
-    ).amax(-1, keepdim=True)
-    error = (projected - rays).norm(dim=-1) / extent.clamp_min(1e-3)
-    robust = torch.where(error < 0.05, 0.5 * error**2 / 0.05, error - 0.025)  # Huber, 5 % height
-    loss = (robust * weights).sum(1) / weights.sum(1).clamp_min(1e-6)
-    return loss.mean(), pose.rotmats, pose.betas, projected
+    loss = reprojection_error(points, rays, weights).mean()
+    return loss, pose.rotmats, pose.betas, projected
 
 
 def adapt_lifter(

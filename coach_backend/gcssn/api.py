@@ -145,9 +145,20 @@ class Reconstructor:
             rooted = self.body.from_rotmats(pose.rotmats, pose.betas, zero, NO_VERTICES)
             weights = reps.conf * (reps.conf >= PLACEMENT_MIN_CONFIDENCE)
             transl = place_body(rooted.keypoints, rays, weights)
+        rotmats = pose.rotmats
+        if self.refine_steps > 0:
+            from coach_backend.gcssn.refine import fit_lifted_to_keypoints
+
+            with torch.enable_grad():
+                rotmats, transl = fit_lifted_to_keypoints(
+                    self.body, rotmats, pose.betas, rays, weights, self.refine_steps
+                )
+            with torch.no_grad():
+                zero = torch.zeros(len(reps), 3)
+                rooted = self.body.from_rotmats(rotmats, pose.betas, zero, NO_VERTICES)
         # Translation moves every point alike: no second pass through the body model.
         shift = transl[:, None]
-        return pose.rotmats, pose.betas, transl, rooted.joints + shift, rooted.keypoints + shift
+        return rotmats, pose.betas, transl, rooted.joints + shift, rooted.keypoints + shift
 
     def _regress(self, reps: RepresentationBatch) -> tuple[torch.Tensor, ...]:
         """CNN GC-SSN: rotations, shape and a weak-perspective camera (+ optional refinement)."""

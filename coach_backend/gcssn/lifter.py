@@ -138,5 +138,23 @@ def place_body(
     return torch.cat([t[:, :2], t[:, 2:].clamp_min(min_depth)], dim=1)
 
 
+def reprojection_error(
+    points: torch.Tensor, rays: torch.Tensor, weights: torch.Tensor, huber: float = 0.05
+) -> torch.Tensor:
+    """(B,) robust, weighted distance between camera-frame (B,K,3) points projected and (B,K,2)
+    rays, in units of the seen rays' extent (the body's image size): quadratic below `huber`
+    (5 % of the body's height), linear above, so a stray detection cannot dominate."""
+    projected = points[..., :2] / points[..., 2:].clamp_min(0.1)
+    seen = weights > 0
+    big = torch.finfo(rays.dtype).max
+    extent = (
+        torch.where(seen[..., None], rays, -big).amax(1)
+        - torch.where(seen[..., None], rays, big).amin(1)
+    ).amax(-1, keepdim=True)
+    error = (projected - rays).norm(dim=-1) / extent.clamp_min(1e-3)
+    robust = torch.where(error < huber, 0.5 * error**2 / huber, error - 0.5 * huber)
+    return (robust * weights).sum(1) / weights.sum(1).clamp_min(1e-6)
+
+
 def parameter_count(model: nn.Module) -> int:
     return sum(math.prod(p.shape) for p in model.parameters())

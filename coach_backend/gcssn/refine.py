@@ -89,3 +89,40 @@ def fit_to_representation(
     with torch.no_grad():
         rotmats = roma.rotvec_to_rotmat(delta) @ base
     return FitResult(rotmats, betas.detach(), pelvis.detach())
+
+
+def fit_lifted_to_keypoints(
+    body: BodyModel,
+    rotmats: torch.Tensor,
+    betas: torch.Tensor,
+    rays: torch.Tensor,
+    weights: torch.Tensor,
+    steps: int,
+    lr: float = 0.02,
+    stay_close: float = 0.02,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The lifter's short 2D fit: small rotation corrections (per joint, camera frame for the
+    root) that lay the body's keypoints onto the detected rays, kept close to the network's
+    answer (2D alone cannot tell depth; the network can). The translation is re-solved in
+    closed form at every step. Returns (rotmats, transl)."""
+    from coach_backend.gcssn.lifter import place_body, reprojection_error
+
+    zero = torch.zeros(len(rotmats), 3)
+    correction = torch.zeros(rotmats.shape[:2] + (3,), requires_grad=True)
+    optimizer = torch.optim.Adam([correction], lr=lr)
+    ids = torch.zeros(0, dtype=torch.long)
+    for _ in range(steps):
+        fitted = rotmats @ roma.rotvec_to_rotmat(correction)
+        rooted = body.from_rotmats(fitted, betas, zero, ids).keypoints
+        points = rooted + place_body(rooted, rays, weights)[:, None]
+        loss = (
+            reprojection_error(points, rays, weights).sum()
+            + stay_close * (correction**2).sum((-1, -2)).sum()
+        )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        fitted = rotmats @ roma.rotvec_to_rotmat(correction)
+        rooted = body.from_rotmats(fitted, betas, zero, ids).keypoints
+        return fitted, place_body(rooted, rays, weights)
