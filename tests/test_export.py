@@ -1,4 +1,5 @@
-"""glTF / BVH export: validity (Khronos validator + structure), round trips, recordings, CLI."""
+"""glTF / BVH export: validity (Khronos validator + structure), round trips, recordings, CLI
+(and its errors: one line, no traceback)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import pygltflib as gl
 import pytest
 import torch
+from cli_support import assert_one_error_line, read_only_folder, run_cli_probe
 from scipy.spatial.transform import Rotation
 
 from coach_backend.body import SMPL_JOINT_NAMES, SMPL_PARENTS, BodyParams, load_body_model
@@ -29,11 +31,13 @@ from coach_backend.export.gltf import skin_influences
 from coach_backend.export.gltf_read import read_accessor
 from coach_backend.export.motion import rest_body
 from coach_backend.mocap import forward_kinematics, load_bvh, pose_to_world
-from coach_backend.stream import camera_to_wire, rotation_error_deg
+from coach_backend.recorder import SessionRecorder
+from coach_backend.stream import camera_to_wire, make_session_info, rotation_error_deg
 
 REPO = Path(__file__).resolve().parents[1]
 VALIDATOR = REPO / "tools" / "validate_gltf.mjs"
 CODEC_MAX_DEG = 0.25  # wire codec worst case is 0.229 deg
+CLI = "coach_backend.export.__main__"
 
 
 def random_smpl(t: int = 12, seed: int = 0) -> dict[str, np.ndarray]:
@@ -361,3 +365,123 @@ def test_cli_body(tmp_path: Path) -> None:
         cli(["body", "x.npz", "--out", str(tmp_path / "b.glb")])
     with pytest.raises(SystemExit):
         cli(["bvh", "--out", str(tmp_path / "b.bvh")])
+
+
+def test_cli_force_replaces(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "body.glb"
+    assert cli(["body", "--out", str(out)]) == 0
+    before = out.stat().st_mtime_ns
+    assert cli(["body", "--out", str(out)]) == 1  # refused: it exists
+    assert "--force" in capsys.readouterr().err and out.stat().st_mtime_ns == before
+    assert cli(["body", "--out", str(out), "--force"]) == 0
+
+
+# -- every error path: one line on stderr, non-zero exit, nothing written (issue 12, fault 8) --
+
+
+def test_cli_help_imports_nothing_heavy() -> None:
+    run = run_cli_probe(CLI, "--help")
+    assert run.returncode == 0 and "--out" in run.stdout
+    assert run.heavy_imported == []
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "input_missing",
+        "input_folder",
+        "out_wrong_suffix",
+        "out_is_a_folder",
+        "out_exists",
+        "out_read_only",
+        "out_inside_a_file",
+        "model_missing",
+    ],
+)
+def test_cli_path_errors_before_any_import(case: str, tmp_path: Path) -> None:
+    rec = record_motion(tmp_path / "s.coachrec", np.zeros((3, 24, 3)), np.zeros((3, 3)),
+                        np.arange(3) / 30.0)  # fmt: skip
+    out = tmp_path / "out.glb"
+    args = ["animation", str(rec)]
+    if case == "input_missing":
+        args, named = ["animation", str(tmp_path / "gone.coachrec")], "no such file"
+    elif case == "input_folder":
+        args, named = ["animation", str(tmp_path)], "not a file"
+    elif case == "out_wrong_suffix":
+        out, named = tmp_path / "out.bvh", "*.glb"
+    elif case == "out_is_a_folder":
+        out, named = tmp_path, "is a folder"
+    elif case == "out_exists":
+        out.write_bytes(b"keep me")
+        named = "--force"
+    elif case == "out_inside_a_file":
+        out, named = rec / "out.glb", "is a file, not a folder"
+    elif case == "model_missing":
+        args += ["--model", str(tmp_path / "none.npz")]
+        named = "no such file"
+    if case == "out_read_only":
+        with read_only_folder(tmp_path / "read_only") as read_only:
+            out = read_only / "out.glb"
+            run = run_cli_probe(CLI, *args, "--out", str(out))
+        named = "cannot write in"
+    else:
+        run = run_cli_probe(CLI, *args, "--out", str(out))
+    assert run.returncode == 1, run.stderr
+    assert_one_error_line(run.stderr, named)
+    assert run.heavy_imported == []  # checked before torch and the body model
+    if case == "out_exists":
+        assert out.read_bytes() == b"keep me"
+    elif case != "out_is_a_folder":
+        assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "case", ["npz_garbage", "npz_not_a_zip", "npz_missing_keys", "rec_corrupt", "rec_no_frames",
+             "model_garbage"],
+)  # fmt: skip
+def test_cli_unusable_files_are_one_line(case: str, tmp_path: Path) -> None:
+    rec = record_motion(tmp_path / "s.coachrec", np.zeros((3, 24, 3)), np.zeros((3, 3)),
+                        np.arange(3) / 30.0)  # fmt: skip
+    bad = tmp_path / "bad.npz"
+    extra: list[str] = []
+    if case == "npz_garbage":
+        bad.write_bytes(np.random.default_rng(0).bytes(3000))
+        named = "not a usable recording or replay .npz"
+    elif case == "npz_not_a_zip":
+        bad.write_bytes(b"PK\x03\x04" + bytes(100))
+        named = "not a usable recording or replay .npz"
+    elif case == "npz_missing_keys":
+        np.savez(bad, valid=np.ones(3, bool))
+        named = "missing"
+    elif case == "rec_corrupt":
+        bad = tmp_path / "bad.coachrec"
+        bad.write_bytes(np.random.default_rng(0).bytes(3000))
+        named = "corrupt"
+    elif case == "rec_no_frames":  # a replay killed before its first frame leaves this
+        bad = tmp_path / "empty.coachrec"
+        SessionRecorder(bad, make_session_info("empty")).close()
+        named = "no frames"
+    elif case == "model_garbage":
+        bad, extra = rec, ["--model", str(tmp_path / "body.npz")]
+        (tmp_path / "body.npz").write_bytes(b"not a body model")
+        named = "body model"
+    out = tmp_path / "out.bvh"
+    run = run_cli_probe(CLI, "bvh", str(bad), "--out", str(out), *extra)
+    assert run.returncode == 1, run.stderr
+    assert_one_error_line(run.stderr, named)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["animation", "--out", "x.glb"],  # no INPUT
+        ["body", "--out", "x.glb", "--betas", "1", "2"],  # 2 betas, not 10
+        ["bvh", "in.npz", "--out", "x.bvh", "--scale", "0"],
+    ],
+)
+def test_cli_usage_errors_exit_2_without_traceback(args: list[str]) -> None:
+    run = run_cli_probe(CLI, *args)
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("python -m coach_backend.export: error:")

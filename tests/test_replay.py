@@ -1,14 +1,17 @@
-"""Replay CLI end to end on a tiny clip (first frames of the shipped example), bad inputs,
-phone rotation metadata, and --serve to a real gRPC subscriber."""
+"""Replay CLI end to end on a tiny clip (first frames of the shipped example), bad inputs and
+arguments (found before any processing), a killed replay, truncated files, phone rotation
+metadata, the progress bar, and --serve to a real gRPC subscriber."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,17 +19,22 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from cli_support import assert_one_error_line, read_only_folder, run_cli_probe
 
+from coach_backend.export import load_motion
 from coach_backend.gcssn.network import GCSSN, NetworkConfig
 from coach_backend.recorder import read_recording
 from coach_backend.replay import VideoError, VideoReader, rotation_cw_degrees, write_video
-from coach_backend.replay.cli import main
+from coach_backend.replay.cli import main, progress_bar
+from coach_backend.replay.preflight import available_cores, capped_workers
 from coach_backend.stream import FLAG_VALID, PoseStreamClient, pb
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "walk_shot.mp4"
 N_FRAMES = 6
+EXAMPLE_FRAMES = 129
 TIMEOUT = 60.0
+CLI = "coach_backend.replay.cli"
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 
@@ -101,6 +109,8 @@ def test_cli_end_to_end(clip: Path, weights: Path, tmp_path: Path) -> None:
     assert all(f.flags & FLAG_VALID for f in rec.frames)
     with VideoReader(out / "overlay.mp4") as video:
         assert sum(1 for _ in video) == t
+    assert doc["expected_frames"] == t
+    assert not [x for x in proc.stderr.splitlines() if x.startswith("warning:")], proc.stderr
 
     # A second run refuses to overwrite unless --force.
     proc = run_cli(str(clip), "--weights", str(weights), "--out", str(out), "--max-frames", "2")
@@ -257,3 +267,212 @@ def test_serve_streams_to_grpc_subscriber(clip: Path, weights: Path, tmp_path: P
     assert msgs[0].info.state == pb.SESSION_STATE_RECORDED
     assert [m.frame.sequence for m in msgs[1:-1]] == list(range(N_FRAMES))
     assert "streamed 6 frames" in rest
+
+
+def warnings_in(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("warning: ")]
+
+
+# -- arguments are checked before anything is processed (issue 12, fault 8) --
+
+
+def test_help_imports_nothing_heavy() -> None:
+    run = run_cli_probe(CLI, "--help")
+    assert run.returncode == 0 and "--weights" in run.stdout
+    assert run.heavy_imported == []  # what makes --help answer at once
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "input_missing",
+        "input_folder",
+        "out_is_a_file",
+        "out_is_a_file_even_with_force",
+        "out_read_only",
+        "out_inside_a_file",
+        "weights_missing",
+        "weights_not_a_pt_file",
+        "weights_folder",
+        "overlay_read_only",
+        "overlay_not_a_video_name",
+        "overlay_is_a_folder",
+    ],
+)
+def test_bad_argument_is_one_line_before_any_import(case: str, clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    video = str(clip)
+    extra: list[str] = []
+    if case == "input_missing":
+        video, named = str(tmp_path / "gone.mp4"), "no such file"
+    elif case == "input_folder":
+        video, named = str(tmp_path), "not a file"
+    elif case.startswith("out_is_a_file"):
+        out.write_text("my notes\n")
+        extra, named = (["--force"] if case.endswith("force") else []), "is an existing file"
+    elif case == "out_inside_a_file":
+        (tmp_path / "notes").write_text("x")
+        out, named = tmp_path / "notes" / "out", "is a file, not a folder"
+    elif case == "weights_missing":
+        extra, named = ["--weights", str(tmp_path / "none.pt")], "gcssn.train"
+    elif case == "weights_not_a_pt_file":
+        (tmp_path / "w.json").write_text('{"not": "weights"}')
+        extra, named = ["--weights", str(tmp_path / "w.json")], "not a PyTorch weights file"
+    elif case == "weights_folder":
+        extra, named = ["--weights", str(tmp_path)], "not a file"
+    elif case == "overlay_not_a_video_name":
+        extra, named = ["--overlay", str(tmp_path / "overlay.txt")], ".mp4"
+    elif case == "overlay_is_a_folder":
+        extra, named = ["--overlay", str(tmp_path)], "is a folder"
+    if case in ("out_read_only", "overlay_read_only"):
+        with read_only_folder(tmp_path / "read_only") as read_only:
+            if case == "out_read_only":
+                out = read_only / "out"
+            else:
+                extra = ["--overlay", str(read_only / "overlay.mp4")]
+            run = run_cli_probe(CLI, video, "--out", str(out), *extra)
+        named = "cannot write in"
+    else:
+        run = run_cli_probe(CLI, video, "--out", str(out), *extra)
+    assert run.returncode == 1, run.stderr
+    assert_one_error_line(run.stderr, named)
+    assert run.heavy_imported == []  # found before torch, MediaPipe, PyAV were even loaded
+    assert not (out / "session.coachrec").exists()
+
+
+def test_not_a_video_and_foreign_weights_fail_before_processing(clip: Path, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("not a video\n" * 100)
+    run = run_cli_probe(CLI, str(notes), "--out", str(tmp_path / "o1"))
+    assert run.returncode == 1
+    assert_one_error_line(run.stderr, str(notes), "not a readable video")
+    assert "torch" not in run.heavy_imported  # PyAV looked at it; no model was loaded
+
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"something": torch.zeros(3)}, foreign)  # a real .pt, but not GC-SSN weights
+    run = run_cli_probe(CLI, str(clip), "--out", str(tmp_path / "o2"), "--weights", str(foreign))
+    assert run.returncode == 1
+    assert_one_error_line(run.stderr, str(foreign), "not usable")
+    assert "mediapipe" not in run.heavy_imported  # no frame was processed
+    assert not (tmp_path / "o2").exists()
+
+
+# -- a killed replay keeps what it processed (issue 12, fault 7) --
+
+
+def test_killed_replay_keeps_its_recording(weights: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    recording = out / "session.coachrec"
+    cmd = [sys.executable, "-m", "coach_backend.replay", str(EXAMPLE), "--weights", str(weights)]
+    cmd += ["--out", str(out), "--workers", "1", "--quiet"]  # sequential: the slowest way
+    with (tmp_path / "stderr.txt").open("w") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, cwd=REPO, env=ENV)
+        try:
+            header_size = None  # the file starts with its synced SessionInfo
+            deadline = time.monotonic() + 4 * TIMEOUT
+            while True:
+                assert proc.poll() is None, "the replay ended before any frame reached the disk"
+                assert time.monotonic() < deadline, "no frame reached the disk"
+                size = recording.stat().st_size if recording.exists() else None
+                if header_size is None:
+                    header_size = size
+                elif size is not None and size > header_size:
+                    break  # frames were synced to the disk while the replay runs
+                time.sleep(0.01)
+            proc.kill()  # SIGKILL: no handler runs, nothing more is flushed
+            assert proc.wait(timeout=TIMEOUT) == -9
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    rec = read_recording(recording)
+    n = len(rec.frames)
+    assert 1 <= n < EXAMPLE_FRAMES and rec.end is None  # killed mid-way: no StreamEnd
+    assert rec.info.state == pb.SESSION_STATE_RECORDED
+    assert [f.sequence for f in rec.frames] == list(range(n))
+    times_s = np.array([f.capture_time_us for f in rec.frames]) / 1e6
+    np.testing.assert_allclose(times_s, np.arange(n) / 30.0, atol=1e-3)
+    assert len(load_motion(recording)) == n  # usable as it is: exports read it
+    # A later replay does not overwrite what the killed one kept, unless told to.
+    run = run_cli_probe(CLI, str(EXAMPLE), "--weights", str(weights), "--out", str(out))
+    assert run.returncode == 1
+    assert_one_error_line(run.stderr, "--force")
+
+
+# -- truncated files and the worker cap (issue 12, fault 11) --
+
+
+@pytest.fixture(scope="module")
+def example_frames() -> list[np.ndarray]:
+    with VideoReader(EXAMPLE) as video:
+        return [image for (image, _), _ in zip(video, range(16), strict=False)]
+
+
+@pytest.mark.parametrize("container", ["mp4", "mkv"])
+def test_truncated_video_is_reported(
+    container: str, example_frames, weights: Path, tmp_path: Path, capsys
+) -> None:
+    # mp4 with its index first (as web downloads are): the header counts 16 frames; Matroska
+    # stores no count, only the duration. Cut either in half and the rest still decodes.
+    whole = tmp_path / f"whole.{container}"
+    write_video(whole, iter(example_frames), 30.0, faststart=container == "mp4")
+    cut = tmp_path / f"cut.{container}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    out = tmp_path / "out"
+    workers = str(available_cores() + 62)
+    assert main([str(cut), "--weights", str(weights), "--out", str(out), "--workers", workers,
+                 "--quiet"]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    warned = warnings_in(captured.err)
+    assert len(warned) == 2, captured.err
+    assert f"--workers {workers} is more than the {available_cores()} available" in warned[0]
+    doc = json.loads((out / "smpl.json").read_text())
+    assert doc["expected_frames"] == len(example_frames)
+    decoded = doc["num_frames"]
+    assert 1 <= decoded < len(example_frames)
+    missing = len(example_frames) - decoded
+    assert f"only {decoded} of the {len(example_frames)} frames" in warned[1]
+    assert str(cut) in warned[1]
+    assert f"{decoded} of {len(example_frames)} declared ({missing} MISSING" in captured.out
+    cores = available_cores()
+    assert f"{cores} perception thread" in captured.out  # capped to the cores
+
+
+def test_worker_cap() -> None:
+    cores = available_cores()
+    assert capped_workers(cores) == (cores, None)
+    capped, note = capped_workers(cores + 1)
+    assert capped == cores and note is not None and f"using {cores}" in note
+
+
+# -- progress bar (issue 13) --
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("total", [10, None])
+def test_progress_bar_shows_fps_and_time_left(total: int | None, monkeypatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    bar = progress_bar(quiet=False)
+    tick = bar(total)
+    tick(4)
+    bar.close()
+    last = terminal.getvalue().replace("\r", "\n").strip().splitlines()[-1]
+    assert " fps]" in last
+    if total:
+        assert "4/10 frames" in last and "<" in last  # time spent < time left
+    else:
+        assert "4 frames" in last and "<" not in last  # unknown length: no time left
+
+
+def test_quiet_progress_bar_draws_nothing(monkeypatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    bar = progress_bar(quiet=True)
+    bar(10)(4)
+    bar.close()
+    assert terminal.getvalue() == ""

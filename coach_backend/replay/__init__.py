@@ -3,36 +3,51 @@
 CLI: ``python -m coach_backend.replay session.mp4 [--out DIR] [--overlay [PATH]] [--serve]``.
 API: ``run_replay(path, ReplayOptions(out_dir=...)) -> ReplayOutputs``; video input with phone
 rotation honoured: ``VideoReader(path)``. Output format: docs/replay_format.md.
+
+The names below are imported on first use (PEP 562): ``python -m coach_backend.replay --help``
+must not pay for torch, MediaPipe and PyAV.
 """
 
-from coach_backend.replay.run import (
-    FORMAT,
-    OutputExistsError,
-    ReplayOptions,
-    ReplayOutputs,
-    run_replay,
-    serve_recording,
-)
-from coach_backend.replay.video import (
-    VideoError,
-    VideoInfo,
-    VideoReader,
-    rotation_cw_degrees,
-    upright,
-    write_video,
-)
+from __future__ import annotations
 
-__all__ = [
-    "FORMAT",
-    "OutputExistsError",
-    "ReplayOptions",
-    "ReplayOutputs",
-    "VideoError",
-    "VideoInfo",
-    "VideoReader",
-    "rotation_cw_degrees",
-    "run_replay",
-    "serve_recording",
-    "upright",
-    "write_video",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what the names are, for type checkers and readers (explicit re-exports)
+    from coach_backend.replay.preflight import OutputExistsError as OutputExistsError
+    from coach_backend.replay.preflight import OutputPathError as OutputPathError
+    from coach_backend.replay.preflight import VideoError as VideoError
+    from coach_backend.replay.preflight import WeightsError as WeightsError
+    from coach_backend.replay.run import FORMAT as FORMAT
+    from coach_backend.replay.run import ReplayOptions as ReplayOptions
+    from coach_backend.replay.run import ReplayOutputs as ReplayOutputs
+    from coach_backend.replay.run import run_replay as run_replay
+    from coach_backend.replay.run import serve_recording as serve_recording
+    from coach_backend.replay.video import VideoInfo as VideoInfo
+    from coach_backend.replay.video import VideoReader as VideoReader
+    from coach_backend.replay.video import rotation_cw_degrees as rotation_cw_degrees
+    from coach_backend.replay.video import upright as upright
+    from coach_backend.replay.video import write_video as write_video
+
+# Module (in this package) of each public name.
+_HOMES = {
+    "preflight": ("OutputExistsError", "OutputPathError", "VideoError", "WeightsError"),
+    "run": ("FORMAT", "ReplayOptions", "ReplayOutputs", "run_replay", "serve_recording"),
+    "video": ("VideoInfo", "VideoReader", "rotation_cw_degrees", "upright", "write_video"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_HOME_OF)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME_OF.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # once: later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME_OF])

@@ -1,6 +1,18 @@
 """CLI of ``python -m coach_backend.replay session.mp4``: replay a video through the pipeline.
 
-Exit status: 0 done, 1 unusable input / outputs in the way / missing weights, 2 bad arguments.
+Exit status: 0 done, 1 unusable input / outputs in the way or not writable / missing or bad
+weights, 2 bad arguments, 130 interrupted. Errors are one line on stderr, ``error: ...``.
+
+Arguments are checked before anything is processed, and those that need no model before torch,
+MediaPipe and PyAV are even imported: ``--help`` and a wrong path answer at once.
+
+Outputs: ``--out`` is a folder. The outputs of an earlier replay in it (and an existing
+``--overlay`` file) are replaced only with ``--force``; an existing file named as ``--out`` is
+refused even with ``--force``, which replaces nothing but a replay's own outputs. The recording
+is written while frames are processed: a replay that is stopped or killed keeps it.
+
+A file holding fewer frames than its container declares (a truncated download or copy) is
+replayed as far as it goes, with a warning on stderr and the shortfall in the summary.
 """
 
 from __future__ import annotations
@@ -10,7 +22,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from coach_backend.replay.run import ReplayOutputs
@@ -20,10 +32,13 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DEFAULT_PORT = 50051
+EXIT_FAILED, EXIT_INTERRUPTED = 1, 130  # (argparse exits with 2 for bad arguments)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from coach_backend.gcssn.api import DEFAULT_WEIGHTS
+    # Only the standard library here and in main() before the checks: `--help` imports
+    # nothing heavy (the default weights path lives with the network, so it is named in words).
+    from coach_backend.replay.preflight import OVERLAY_SUFFIXES
 
     p = argparse.ArgumentParser(
         prog="python -m coach_backend.replay",
@@ -32,14 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
         "overlay video; optionally stream the result over gRPC.",
     )
     p.add_argument("video", type=Path, help="input video file (mp4, mov, webm, ...)")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default out/<stem>/)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default out/<stem>/; not an existing file)",
+    )
     p.add_argument(
         "--smoothing",
         choices=["causal", "zero_phase"],
         default="zero_phase",
         help="zero_phase: forward-backward, no lag (default); causal: what the live stream shows",
     )
-    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS, help="GC-SSN weights (.pt)")
+    p.add_argument(
+        "--weights",
+        type=Path,
+        default=None,
+        help="GC-SSN weights (.pt; default: the shipped weights in models/)",
+    )
     p.add_argument("--refine-steps", type=int, default=0, help="test-time fitting steps (slow)")
     p.add_argument(
         "--overlay",
@@ -47,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const=Path("overlay.mp4"),
         default=None,
-        help="write the body mesh drawn over the video (default name overlay.mp4 in --out)",
+        help=f"write the body mesh drawn over the video ({'/'.join(OVERLAY_SUFFIXES)}; "
+        "default name overlay.mp4 in --out)",
     )
     p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     p.add_argument(
@@ -55,9 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="perception threads, each on its own chunk of the file (default: one per core, "
-        "at most 2; 1 = strictly sequential)",
+        "at most 2; never more than the cores available; 1 = strictly sequential)",
     )
-    p.add_argument("--force", action="store_true", help="overwrite outputs of an earlier run")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the outputs of an earlier replay (they are removed when this one starts)",
+    )
     p.add_argument("--serve", action="store_true", help="then stream the result over gRPC")
     p.add_argument("--host", default="127.0.0.1", help="--serve address (0.0.0.0 for the LAN)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="--serve port (0 = any free)")
@@ -73,15 +103,54 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def progress_bar(quiet: bool) -> Callable[[int | None], Callable[[int], None]]:
-    def make(total: int | None) -> Callable[[int], None]:
-        from tqdm import tqdm
+# The bar's layout: frames done, time spent < time left, processing rate. Without a known total
+# (the file does not say how long it is) there is no percentage and no time left.
+_BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} frames [{elapsed}<{remaining}, {fps} fps]"
+_BAR_FORMAT_NO_TOTAL = "{n_fmt} frames [{elapsed}, {fps} fps]"
 
-        # disable=None: no bar when stderr is not a terminal (logs, CI, subprocess tests).
-        bar = tqdm(total=total, unit="frame", disable=True if quiet else None, file=sys.stderr)
-        return bar.update
 
-    return make
+class ProgressBar:
+    """`progress` for `run_replay`: a tqdm bar of frames with the rate in fps and the time left
+    (when the file declares its length). Drawn only on a terminal; `close` when done."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self._bar: Any = None
+
+    def __call__(self, total: int | None) -> Callable[[int], None]:
+        self._bar = _frames_bar(
+            total=total,
+            unit="frame",
+            bar_format=_BAR_FORMAT if total else _BAR_FORMAT_NO_TOTAL,
+            # disable=None: no bar when stderr is not a terminal (logs, CI, subprocess tests).
+            disable=True if self.quiet else None,
+            file=sys.stderr,
+        )
+        return self._bar.update
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def progress_bar(quiet: bool) -> ProgressBar:
+    return ProgressBar(quiet)
+
+
+def _frames_bar(**kwargs: Any) -> Any:
+    """A tqdm bar whose format has `{fps}`: tqdm's own rate field is "<rate><unit>/s", or None
+    before the first update (which a format spec cannot take)."""
+    from tqdm import tqdm
+
+    class FramesBar(tqdm):
+        @property
+        def format_dict(self) -> dict[str, Any]:
+            d = super().format_dict
+            rate = d["rate"] or (d["n"] / d["elapsed"] if d["n"] and d["elapsed"] else None)
+            d["fps"] = f"{rate:.1f}" if rate else "?"
+            return d
+
+    return FramesBar(**kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,13 +163,34 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be >= 1")
 
-    from coach_backend.replay.run import OutputExistsError, ReplayOptions, run_replay
-    from coach_backend.replay.video import VideoError
+    from coach_backend.replay import preflight  # the standard library only
 
     out_dir = args.out if args.out is not None else Path("out") / args.video.stem
     overlay = None
     if args.overlay is not None:
         overlay = args.overlay if args.overlay.parent != Path() else out_dir / args.overlay
+    workers = args.workers
+    if workers is not None:
+        workers, workers_note = preflight.capped_workers(workers)
+        if workers_note:
+            print(f"warning: {workers_note}", file=sys.stderr)
+    try:
+        preflight.check_input_file(args.video)
+        preflight.check_outputs(out_dir, preflight.OUTPUT_NAMES, overlay, args.force)
+        if args.weights is not None:  # (the default is checked once the network is imported)
+            preflight.check_weights_file(args.weights)
+    except (preflight.VideoError, preflight.WeightsError, OSError) as exc:
+        return _fail(exc)
+    from coach_backend.replay.video import VideoReader  # PyAV: a fraction of a second
+
+    try:  # is it a video at all: decodes the first frame, before the models load (seconds)
+        with VideoReader(args.video):
+            pass
+    except preflight.VideoError as exc:
+        return _fail(exc)
+
+    from coach_backend.replay.run import ReplayOptions, run_replay
+
     options = ReplayOptions(
         out_dir=out_dir,
         weights=args.weights,
@@ -109,13 +199,23 @@ def main(argv: list[str] | None = None) -> int:
         overlay=overlay,
         overwrite=args.force,
         max_frames=args.max_frames,
-        workers=args.workers,
+        workers=workers,
     )
+    bar = progress_bar(args.quiet)
     try:
-        result = run_replay(args.video, options, progress=progress_bar(args.quiet))
-    except (VideoError, OutputExistsError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        result = run_replay(args.video, options, progress=bar)
+    except (preflight.VideoError, preflight.WeightsError, OSError) as exc:
+        return _fail(exc)
+    except KeyboardInterrupt:
+        bar.close()
+        recording = out_dir / preflight.RECORDING_NAME
+        kept = f"; {recording} keeps the frames done so far" if recording.exists() else ""
+        print(f"interrupted{kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        bar.close()
+    if result.missing_frames:
+        print(f"warning: {missing_frames_note(result)}", file=sys.stderr)
     print(summary(result))
     if args.serve:
         from coach_backend.replay.run import serve_recording
@@ -126,19 +226,39 @@ def main(argv: list[str] | None = None) -> int:
             )
         except OSError as exc:
             print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
-            return 1
+            return EXIT_FAILED
         print(f"streamed {sent} frames; done")
     return 0
+
+
+def _fail(exc: BaseException) -> int:
+    print(f"error: {exc}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def missing_frames_note(result: ReplayOutputs) -> str:
+    """One line: how many declared frames were not in the file, and what the outputs hold."""
+    return (
+        f"{result.video.path}: only {result.frames} of the {result.expected_frames} frames "
+        f"the file declares could be decoded ({result.missing_frames} missing: truncated or "
+        f"damaged file?); the outputs cover {result.video_duration_s:.2f} s"
+    )
 
 
 def summary(result: ReplayOutputs) -> str:
     """Human-readable report of a replay: input, detection rate, speed, where outputs are."""
     v = result.video
+    frames = f"{result.frames}"
+    if result.missing_frames:
+        frames += (
+            f" of {result.expected_frames} declared ({result.missing_frames} MISSING: "
+            "truncated or damaged file?)"
+        )
     lines = [
         f"video:     {v.path} ({v.width}x{v.height}, {v.fps:.2f} fps, {v.codec}"
         + (f", rotated {v.rotation_cw} deg cw" if v.rotation_cw else "")
         + ")",
-        f"frames:    {result.frames}, person detected in {100 * result.detected_fraction:.1f} %",
+        f"frames:    {frames}, person detected in {100 * result.detected_fraction:.1f} %",
         f"speed:     {result.fps:.1f} fps processed = {result.realtime_factor:.2f}x real time "
         f"({result.workers} perception thread{'s' if result.workers > 1 else ''}; work per "
         f"frame p50 {result.latency_p50_ms:.1f} ms, p95 {result.latency_p95_ms:.1f} ms)",

@@ -13,7 +13,6 @@ start of the file. Chunks are at most `CHUNK_MAX_S` long and a worker may run at
 from __future__ import annotations
 
 import math
-import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from pathlib import Path
 from coach_backend.perception import PerceptionConfig
 from coach_backend.perception.mediapipe_source import MediaPipeDetector
 from coach_backend.pipeline import Perceived, perceive
+from coach_backend.replay.preflight import available_cores
 from coach_backend.replay.video import VideoReader
 
 CHUNK_MAX_S = 30.0
@@ -32,7 +32,7 @@ _DONE = object()
 def default_workers() -> int:
     """One perception worker per core, at most two: the consumer (GC-SSN, smoothing) needs a
     share of a core too, and a third MediaPipe graph on two cores only adds switching."""
-    return max(1, min(2, os.cpu_count() or 1))
+    return max(1, min(2, available_cores()))
 
 
 @dataclass(frozen=True)

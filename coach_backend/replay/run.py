@@ -1,13 +1,22 @@
-"""Offline replay of a video file through the session pipeline (see docs/replay_format.md)."""
+"""Offline replay of a video file through the session pipeline (see docs/replay_format.md).
+
+Order of work: every argument is checked first (input, outputs, weights: `preflight`), then the
+models load, then frames are processed. The recording is written while frames are processed, by
+the live pipeline's recorder (durable: synced about once a second), so a replay that is killed
+keeps the frames it finished, as a killed live session does. When the replay completes, that
+recording is replaced, atomically, by the final one (the chosen smoothing, the median body shape).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -16,38 +25,60 @@ import numpy as np
 import torch
 
 from coach_backend.body import BodyModel, BodyParams, load_body_model
-from coach_backend.gcssn.api import DEFAULT_WEIGHTS
-from coach_backend.gcssn.network import GCSSN
+from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn
 from coach_backend.perception import Camera
 from coach_backend.pipeline import Perceived, PipelineConfig, SessionPipeline, WireEncoder
 from coach_backend.recorder import SessionRecorder, recorded_session_info, replay
 from coach_backend.replay.parallel import default_workers, perceive_file
+from coach_backend.replay.preflight import (
+    JSON_NAME,
+    NPZ_NAME,
+    OUTPUT_NAMES,
+    RECORDING_NAME,
+    OutputExistsError,
+    WeightsError,
+    capped_workers,
+    check_outputs,
+    check_weights_file,
+)
 from coach_backend.replay.video import VideoInfo, VideoReader, write_video
 from coach_backend.smoothing import SmoothingConfig, SmplSequence, smooth_sequence
-from coach_backend.stream import PoseStreamServer, StreamConfig, make_session_info, pb
+from coach_backend.stream import PoseStreamServer, SessionHub, StreamConfig, make_session_info, pb
 
 FORMAT = "coach_backend.replay/1"
-NPZ_NAME, JSON_NAME, RECORDING_NAME = "smpl.npz", "smpl.json", "session.coachrec"
+COMPLETE_REASON = "replay complete"  # the StreamEnd reason of a recording the replay finished
 Smoothing = Literal["causal", "zero_phase"]
 # Frames per GC-SSN call offline: about half the cost per frame of one at a time here, and
 # small enough that the progress bar still moves smoothly.
 _GCSSN_BATCH = 8
+# Frames a file may fall short of what its container declares before they count as missing:
+# header counts and duration x average rate can be a frame off (edit lists, rounding).
+_MISSING_TOLERANCE_FRAMES = 1
+_MISSING_TOLERANCE_FRACTION = 0.01
 
-
-class OutputExistsError(FileExistsError):
-    """Outputs of an earlier run are in the way (pass overwrite=True / --force)."""
+__all__ = [
+    "COMPLETE_REASON",
+    "FORMAT",
+    "OutputExistsError",  # defined with the argument checks (preflight); raised here
+    "ReplayOptions",
+    "ReplayOutputs",
+    "run_replay",
+    "serve_recording",
+]
 
 
 @dataclass(frozen=True)
 class ReplayOptions:
     out_dir: Path
-    weights: str | Path | GCSSN = DEFAULT_WEIGHTS
+    # A weights file, or a network already loaded (tests, benchmarks); None: DEFAULT_WEIGHTS.
+    weights: str | Path | torch.nn.Module | None = None
     smoothing: Smoothing = "zero_phase"
     refine_steps: int = 0
     overlay: Path | None = None  # write the mesh-over-video here
-    overwrite: bool = False
+    overwrite: bool = False  # replace the outputs of an earlier run (never anything else)
     max_frames: int | None = None  # process only the first N frames
-    workers: int | None = None  # perception threads (file chunks in parallel); None: per core
+    # Perception threads (file chunks in parallel); None: per core; at most the cores there are.
+    workers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +96,21 @@ class ReplayOutputs:
     latency_p50_ms: float  # work per frame (perception + GC-SSN + smoothing), not queueing
     latency_p95_ms: float
     workers: int  # perception threads used
+    # Frames the file declares (header count, else duration x rate; within --max-frames); None
+    # if it says neither.
+    expected_frames: int | None = None
+
+    @property
+    def missing_frames(self) -> int:
+        """Declared frames that could not be decoded (a truncated or damaged file); 0 when the
+        shortfall is within what container counts can be off by."""
+        if self.expected_frames is None:
+            return 0
+        missing = self.expected_frames - self.frames
+        tolerance = max(
+            _MISSING_TOLERANCE_FRAMES, round(_MISSING_TOLERANCE_FRACTION * self.expected_frames)
+        )
+        return missing if missing > tolerance else 0
 
     @property
     def detected_fraction(self) -> float:
@@ -91,53 +137,63 @@ def run_replay(
     """Video file -> SMPL per frame (npz + json), a recording, optionally an overlay video.
 
     `progress(total_frames_or_None)` returns a callback taking the number of new frames done.
-    Raises VideoError for unusable input, OutputExistsError if outputs exist and not overwrite.
+    Raises, before anything is processed: VideoError for unusable input, OutputExistsError if
+    outputs exist and not overwrite, OutputPathError if an output cannot be written there,
+    FileNotFoundError / WeightsError for missing / unusable weights. A file that ends before the
+    frames it declares is not an error: see `ReplayOutputs.missing_frames`.
     """
+    video_path = Path(video_path)
     out = Path(options.out_dir)
-    targets = [out / NPZ_NAME, out / JSON_NAME, out / RECORDING_NAME]
-    if options.overlay is not None:
-        targets.append(Path(options.overlay))
+    overlay = None if options.overlay is None else Path(options.overlay)
     with VideoReader(video_path) as video:  # input errors first: cheap, before loading models
-        existing = [p for p in targets if p.exists()]
-        if existing and not options.overwrite:
-            raise OutputExistsError(
-                f"{existing[0]} exists (pass --force to overwrite the outputs of an earlier run)"
-            )
         info = video.info
-        body = load_body_model()
-        config = PipelineConfig(
-            weights=options.weights, refine_steps=options.refine_steps, fps=info.fps
-        )
-        session_id = Path(video_path).stem or "replay"
-        tick = progress(_total(info, options.max_frames)) if progress else None
-        results = []
-        workers = default_workers() if options.workers is None else options.workers
-        import mediapipe  # noqa: F401  (its import, ~0.5 s, belongs to model loading too)
+    replaced = check_outputs(out, OUTPUT_NAMES, overlay, options.overwrite)
+    network = _load_network(options.weights)
+    workers = default_workers() if options.workers is None else capped_workers(options.workers)[0]
+    body = load_body_model()
+    import mediapipe  # noqa: F401  (its import, ~0.5 s, belongs to model loading too)
 
-        with SessionPipeline(session_id, config, body=body) as pipeline:
-            start = time.perf_counter()  # after model loading: that is a one-off cost
-            # Perception runs on worker threads (file chunks in parallel); GC-SSN and the
-            # causal smoother run here, in capture order.
-            frames = perceive_file(
-                video_path, pipeline.config.perception, workers, options.max_frames, info.fps
-            )
-            try:
-                for batch in _batches(frames, _GCSSN_BATCH):
-                    results.extend(pipeline.finish_batch(batch))
-                    if tick:
-                        tick(len(batch))
-            finally:
-                frames.close()  # stops the workers on an error
-        raw = SmplSequence.from_frames([r.raw for r in results])
-        causal = SmplSequence.from_frames([r.frame for r in results])
-        final = _final_sequence(raw, causal, options.smoothing, config.smoothing)
-        processing_s = time.perf_counter() - start
+    config = PipelineConfig(weights=network, refine_steps=options.refine_steps, fps=info.fps)
+    session_id = video_path.stem or "replay"
+    # Every check passed: clear the earlier run's outputs now, not at the end, because the
+    # recording is written from the first frame on and two runs' files must never be mixed.
+    for path in replaced:
+        path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    recording = out / RECORDING_NAME
+    session_info = make_session_info(session_id, fps=info.fps, state=pb.SESSION_STATE_RECORDED)
+    # A hub nobody subscribes to: through it the pipeline announces the settled body shape,
+    # which its recorder then writes into the recording, as in a live session.
+    hub = SessionHub(session_info)
+    expected = _expected_frames(info, options.max_frames)
+    tick = progress(expected) if progress else None
+    results = []
+    with (
+        _ending(hub),
+        SessionRecorder(recording, session_info) as recorder,
+        SessionPipeline(session_id, config, hub=hub, recorder=recorder, body=body) as pipeline,
+    ):
+        start = time.perf_counter()  # after model loading: that is a one-off cost
+        # Perception runs on worker threads (file chunks in parallel); GC-SSN and the causal
+        # smoother run here, in capture order; the pipeline's recorder writes each result.
+        frames = perceive_file(
+            video_path, pipeline.config.perception, workers, options.max_frames, info.fps
+        )
+        try:
+            for batch in _batches(frames, _GCSSN_BATCH):
+                results.extend(pipeline.finish_batch(batch))
+                if tick:
+                    tick(len(batch))
+        finally:
+            frames.close()  # stops the workers on an error
+        pipeline.close(COMPLETE_REASON)
+    raw = SmplSequence.from_frames([r.raw for r in results])
+    causal = SmplSequence.from_frames([r.frame for r in results])
+    final = _final_sequence(raw, causal, options.smoothing, config.smoothing)
+    processing_s = time.perf_counter() - start
 
     camera = results[0].camera
     work_ms = [r.latency_ms.compute for r in results]
-    for p in existing:
-        p.unlink()
-    out.mkdir(parents=True, exist_ok=True)
     joints = _joints(body, final)
     meta = {
         "format": FORMAT,
@@ -150,21 +206,20 @@ def run_replay(
         "smoothing": options.smoothing,
         "refine_steps": options.refine_steps,
         "weights": _weights_name(options.weights),
+        "expected_frames": expected,
     }
     _write_npz(out / NPZ_NAME, final, joints, meta)
     _write_json(out / JSON_NAME, final, joints, meta)
     confidences = [r.confidence for r in results]
-    _write_recording(out / RECORDING_NAME, session_id, final, confidences, info.fps, body)
-    overlay = None
-    if options.overlay is not None:
-        overlay = Path(options.overlay)
+    _replace_recording(recording, session_info, final, confidences, body)
+    if overlay is not None:
         overlay.parent.mkdir(parents=True, exist_ok=True)
         _write_overlay(video_path, overlay, final, camera, body, info.fps)
     return ReplayOutputs(
         out_dir=out,
         npz=out / NPZ_NAME,
         json=out / JSON_NAME,
-        recording=out / RECORDING_NAME,
+        recording=recording,
         overlay=overlay,
         video=info,
         frames=len(results),
@@ -174,7 +229,32 @@ def run_replay(
         latency_p50_ms=float(np.percentile(work_ms, 50)),
         latency_p95_ms=float(np.percentile(work_ms, 95)),
         workers=workers,
+        expected_frames=expected,
     )
+
+
+def _load_network(weights: str | Path | torch.nn.Module | None) -> torch.nn.Module:
+    """The network, loaded now so that a bad weights file is reported before any work."""
+    if isinstance(weights, torch.nn.Module):
+        return weights
+    path = Path(DEFAULT_WEIGHTS if weights is None else weights)
+    check_weights_file(path)
+    try:
+        return load_gcssn(path)
+    except Exception as exc:  # unpickling, the card, the state dict: all mean "not GC-SSN's"
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        raise WeightsError(
+            f"GC-SSN weights {path}: not usable ({type(exc).__name__}: {first_line})"
+        ) from exc
+
+
+@contextmanager
+def _ending(hub: SessionHub) -> Iterator[SessionHub]:
+    """Ends the hub on leaving (the replay made it, so the replay ends it; idempotent)."""
+    try:
+        yield hub
+    finally:
+        hub.end(COMPLETE_REASON)
 
 
 def _batches(items: Iterator[Perceived], size: int) -> Iterator[list[Perceived]]:
@@ -188,10 +268,12 @@ def _batches(items: Iterator[Perceived], size: int) -> Iterator[list[Perceived]]
         yield batch
 
 
-def _total(info: VideoInfo, max_frames: int | None) -> int | None:
-    if info.frame_count is None:
+def _expected_frames(info: VideoInfo, max_frames: int | None) -> int | None:
+    """Frames the replay should see: what the file declares, within max_frames."""
+    declared = info.declared_frames
+    if declared is None:
         return max_frames
-    return info.frame_count if max_frames is None else min(info.frame_count, max_frames)
+    return declared if max_frames is None else min(declared, max_frames)
 
 
 def _final_sequence(
@@ -277,22 +359,31 @@ def _write_json(path: Path, seq: SmplSequence, joints: np.ndarray, meta: dict) -
     path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
 
 
-def _write_recording(
+def _replace_recording(
     path: Path,
-    session_id: str,
+    session_info: pb.SessionInfo,
     seq: SmplSequence,
     confidences: list[float],
-    fps: float,
     body: BodyModel,
 ) -> None:
-    betas = np.median(seq.betas[seq.valid], axis=0) if seq.valid.any() else np.zeros(10)
-    info = make_session_info(session_id, betas=betas, fps=fps, state=pb.SESSION_STATE_RECORDED)
+    """Replace the recording written while processing (the live stream's causal poses) by the
+    final one: `seq` (the chosen smoothing) and its median body shape. Written beside it with
+    the same recorder and renamed over it, so one whole recording is there at every moment."""
+    betas = np.median(seq.betas[seq.valid], axis=0) if seq.valid.any() else None
+    info = pb.SessionInfo()
+    info.CopyFrom(session_info)
+    if betas is not None:
+        del info.betas[:]
+        info.betas.extend(float(b) for b in betas)
+    staged = path.with_name(path.name + ".final")
+    staged.unlink(missing_ok=True)  # left by a replay killed at this very step
     encoder = WireEncoder(body)
-    with SessionRecorder(path, info) as recorder:
+    with SessionRecorder(staged, info) as recorder:
         for i, frame in enumerate(seq.to_frames()):
             t_us = round(frame.timestamp_s * 1e6)
             recorder.append(encoder.pose_frame(frame, i, t_us, confidences[i]))
-        recorder.close(pb.StreamEnd(reason="replay complete", frames_sent=len(seq)))
+        recorder.close(pb.StreamEnd(reason=COMPLETE_REASON, frames_sent=len(seq)))
+    os.replace(staged, path)
 
 
 def _write_overlay(
@@ -326,8 +417,10 @@ def _write_overlay(
     write_video(path, frames(), fps)
 
 
-def _weights_name(weights: str | Path | GCSSN) -> str:
-    return "<in-memory GCSSN>" if isinstance(weights, GCSSN) else str(weights)
+def _weights_name(weights: str | Path | torch.nn.Module | None) -> str:
+    if isinstance(weights, torch.nn.Module):
+        return f"<in-memory {type(weights).__name__}>"
+    return str(DEFAULT_WEIGHTS if weights is None else weights)
 
 
 def serve_recording(

@@ -20,6 +20,17 @@ import av
 import cv2
 import numpy as np
 
+from coach_backend.replay.preflight import VideoError, check_input_file
+
+__all__ = [
+    "VideoError",  # defined with the other argument checks; raised here too
+    "VideoInfo",
+    "VideoReader",
+    "rotation_cw_degrees",
+    "upright",
+    "write_video",
+]
+
 log = logging.getLogger(__name__)
 
 _CV2_ROTATE = {
@@ -33,10 +44,6 @@ _CV2_ROTATE = {
 _TEXT_FORMATS = frozenset({"tty", "bin", "xbin", "adf", "idf"})
 
 
-class VideoError(Exception):
-    """The input is missing, empty, not a video, or cannot be decoded."""
-
-
 @dataclass(frozen=True)
 class VideoInfo:
     path: Path
@@ -46,6 +53,17 @@ class VideoInfo:
     frame_count: int | None  # from the container header; None if unknown
     rotation_cw: int  # degrees clockwise applied to the stored pixels: 0, 90, 180 or 270
     codec: str
+    duration_us: int | None = None  # stream (or container) duration; None if unknown
+
+    @property
+    def declared_frames(self) -> int | None:
+        """Frames the file says it holds: the header's count, else duration x average rate
+        (containers such as Matroska/WebM store no count). None if the file says neither."""
+        if self.frame_count is not None:
+            return self.frame_count
+        if self.duration_us is None:
+            return None
+        return round(self.duration_us * self.fps / 1e6)
 
 
 def rotation_cw_degrees(frame_rotation: float | None, metadata: Mapping[str, str]) -> int:
@@ -83,12 +101,7 @@ class VideoReader:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        if not self.path.exists():
-            raise VideoError(f"{self.path}: no such file")
-        if not self.path.is_file():
-            raise VideoError(f"{self.path}: not a file")
-        if self.path.stat().st_size == 0:
-            raise VideoError(f"{self.path}: file is empty")
+        check_input_file(self.path)
         try:
             self._container = av.open(str(self.path))
         except (av.FFmpegError, UnicodeDecodeError) as exc:
@@ -129,6 +142,7 @@ class VideoReader:
             frame_count=self._stream.frames or None,
             rotation_cw=rotation,
             codec=self._stream.codec_context.name,
+            duration_us=self.duration_us,
         )
 
     def _decode(self) -> Iterator[av.VideoFrame]:
@@ -240,11 +254,15 @@ def write_video(
     fps: float,
     crf: int = 23,
     rotation_ccw: int = 0,
+    faststart: bool = False,
 ) -> int:
     """Encode BGR frames as H.264 (yuv420p, so any player opens it). `rotation_ccw` writes a
-    display matrix (as a phone does). Returns the number of frames written."""
+    display matrix (as a phone does). `faststart` (MP4/MOV): the index goes before the frames,
+    as in files made for the web, so playback (or a cut-off download) starts without the end.
+    Returns the number of frames written."""
     n = 0
-    with av.open(str(path), "w") as container:
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as container:
         stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(crf), "preset": "medium"}
