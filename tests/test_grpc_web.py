@@ -342,6 +342,42 @@ def test_client_disconnect_releases_subscription(server: PoseStreamServer) -> No
     run(go)
 
 
+def test_stream_limit_per_token_refuses_only_the_offender() -> None:
+    """The native server's Subscribe limits hold over gRPC-Web too: past its per-token limit a
+    client gets RESOURCE_EXHAUSTED (8); another token still subscribes; a closed stream frees
+    its slot."""
+    srv = PoseStreamServer(StreamConfig(max_streams_per_token=1))
+    srv.add_session(make_session_info("alice"), token=("tok-a", "tok-c"))
+    req = request_body(pb.SubscribeRequest(session_id="alice").SerializeToString())
+
+    async def go() -> None:
+        async with serving(srv) as (url, http):
+            first = await http.post(url + BASE + "Subscribe", data=req, headers=headers("tok-a"))
+            await read_frame(first)
+            async with http.post(
+                url + BASE + "Subscribe", data=req, headers=headers("tok-a")
+            ) as refused:
+                assert refused.headers["grpc-status"] == "8"
+                assert "this token" in refused.headers["grpc-message"]
+            async with http.post(
+                url + BASE + "Subscribe", data=req, headers=headers("tok-c")
+            ) as other:
+                assert (await read_frame(other))[0] == 0  # SessionInfo
+            first.close()
+            deadline = time.monotonic() + TIMEOUT
+            while True:  # the slot comes back once the server has seen the disconnect
+                async with http.post(
+                    url + BASE + "Subscribe", data=req, headers=headers("tok-a")
+                ) as again:
+                    if "grpc-status" not in again.headers:
+                        assert (await read_frame(again))[0] == 0
+                        break
+                assert time.monotonic() < deadline, "slot not released"
+                await asyncio.sleep(0.1)
+
+    run(go)
+
+
 def test_app_shutdown_ends_open_streams_unavailable(server: PoseStreamServer) -> None:
     async def go() -> None:
         app = web.Application()

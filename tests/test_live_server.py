@@ -9,11 +9,16 @@ assertions; waits are condition-based with generous timeouts.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import struct
 import threading
 import time
 from pathlib import Path
 
 import aiohttp
+import grpc
+import numpy as np
 import pytest
 from live_support import (
     ADMIN,
@@ -28,7 +33,8 @@ from live_support import (
 from coach_backend.dashboard import MESSAGE_BYTES, unpack_frame
 from coach_backend.ingest import IngestConfig
 from coach_backend.recorder import read_recording
-from coach_backend.stream import PoseStreamClient, decode_pose, pb
+from coach_backend.stream import FLAG_VALID, PoseStreamClient, decode_pose, encode_pose, pb
+from coach_backend.stream.grpc_web import decode_frames, encode_frame
 
 pytestmark = pytest.mark.slow
 
@@ -244,3 +250,180 @@ def test_vanishing_publisher_pause_resume_end_and_replay(
     assert frames[0].capture_time_us == rec.frames[0].capture_time_us
     # After the seek, frames jump to the middle instead of playing through (replay is paced).
     assert any(f.capture_time_us >= mid_us for f in frames)
+
+
+def end_session(st: ServerThread, sid: str) -> None:
+    assert http("POST", f"{st.base}/api/sessions/{sid}/end", ADMIN)[0] == 200
+
+
+GRPC_WEB = "/coach.v1.PoseStream/"
+
+
+def test_grpc_web_is_served_next_to_the_dashboard(server: ServerThread):
+    """The HoloLens path: gRPC-Web on the live server's HTTP port (it answered 404)."""
+    sid, tokens = new_session(server)
+    headers = {
+        "Content-Type": "application/grpc-web+proto",
+        "Authorization": f"Bearer {tokens['viewer']}",
+    }
+
+    async def go() -> None:
+        async with aiohttp.ClientSession() as session:
+            url = server.base + GRPC_WEB
+            async with session.post(
+                url + "ListSessions", data=encode_frame(b""), headers=headers
+            ) as resp:
+                assert resp.status == 200, await resp.text()
+                (_, reply), (_, trailers) = decode_frames(await resp.read())
+            assert [s.session_id for s in pb.ListSessionsResponse.FromString(reply).sessions] == [
+                sid
+            ]
+            assert b"grpc-status:0" in trailers
+            request = encode_frame(pb.SubscribeRequest(session_id=sid).SerializeToString())
+            async with session.post(url + "Subscribe", data=request, headers=headers) as resp:
+                _, length = struct.unpack(">BI", await resp.content.readexactly(5))
+                first = pb.StreamMessage.FromString(await resp.content.readexactly(length))
+            assert first.info.session_id == sid
+
+    try:
+        asyncio.run(go())
+    finally:
+        end_session(server, sid)
+
+
+def test_grpc_and_http_answer_auth_alike(server: ServerThread):
+    """A wrong token: 403 over HTTP, PERMISSION_DENIED over gRPC (was OK with an empty list).
+    The admin token: works over both (gRPC refused it)."""
+    sid, _ = new_session(server)
+    try:
+        assert http("GET", f"{server.base}/api/sessions", "wrong")[0] == 403
+        with PoseStreamClient(server.grpc_target, "wrong") as wrong:
+            with pytest.raises(grpc.RpcError) as err:
+                wrong.list_sessions()
+            assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        status, listing = http("GET", f"{server.base}/api/sessions", ADMIN)
+        assert status == 200 and sid in {s["id"] for s in listing["live"]}
+        with PoseStreamClient(server.grpc_target, ADMIN) as admin:
+            assert sid in {s.session_id for s in admin.list_sessions()}
+            assert admin.get_session_info(sid).session_id == sid
+            call = admin.subscribe(sid, timeout=60)
+            assert next(call).info.session_id == sid
+            call.cancel()
+    finally:
+        end_session(server, sid)
+
+
+def _strict_json(text: str) -> dict:
+    def refuse(name: str) -> None:
+        raise AssertionError(f"the server sent {name}, which is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_replay_control_refuses_bad_numbers_and_stays_open(server: ServerThread):
+    """seek to Infinity closed the socket (OverflowError); speed NaN was accepted and echoed as
+    JSON browsers cannot parse. Each must be answered with an error, the socket still open."""
+    sid, tokens = new_session(server)
+    session = server.server.manager.get(sid)
+    assert session is not None and session.recorder is not None
+    t0 = time.time_ns() // 1000
+    pose = encode_pose(np.zeros((24, 3)), np.array([0.0, 1.0, -2.5]))
+    for i in range(90):  # 3 s of poses into the session's own recording (no publisher needed)
+        session.recorder.append(
+            pb.PoseFrame(sequence=i, capture_time_us=t0 + i * 33_333, flags=FLAG_VALID, pose=pose)
+        )
+    end_session(server, sid)
+    url = f"{server.base.replace('http', 'ws')}/api/sessions/{sid}/poses?token={tokens['coach']}"
+    bad = [
+        '{"type": "seek", "t_s": Infinity}',
+        '{"type": "speed", "value": NaN}',
+        '{"type": "speed", "value": 1e999}',
+        '{"type": "speed", "value": 100}',
+        '{"type": "speed", "value": true}',
+        '{"type": "seek", "t_s": -1}',
+        '{"type": "seek", "t_s": "soon"}',
+        '{"type": "seek"}',
+        "[]",
+    ]
+
+    async def go() -> tuple[list[dict], dict]:
+        async with aiohttp.ClientSession() as http_session, http_session.ws_connect(url) as ws:
+
+            async def next_reply() -> dict:
+                while True:
+                    msg = await ws.receive(timeout=30)
+                    if msg.type == aiohttp.WSMsgType.BINARY:
+                        continue  # poses
+                    assert msg.type == aiohttp.WSMsgType.TEXT, f"socket closed: {msg}"
+                    reply = _strict_json(msg.data)
+                    if reply["type"] != "end":  # (the short replay may finish meanwhile)
+                        return reply
+
+            while (await next_reply())["type"] != "timeline":
+                pass
+            await ws.send_json({"type": "pause"})
+            assert (await next_reply())["type"] == "state"
+            errors = []
+            for text in bad:
+                await ws.send_str(text)
+                errors.append(await next_reply())
+            await ws.send_json({"type": "seek", "t_s": 1.0})  # still served
+            return errors, await next_reply()
+
+    errors, after = asyncio.run(go())
+    assert [e["type"] for e in errors] == ["error"] * len(bad), errors
+    assert after["type"] == "state" and after["position_us"] == pytest.approx(1e6, abs=40_000)
+    assert after["speed"] == 1.0 and after["playing"] is False
+
+
+def test_access_log_redacts_tokens(server: ServerThread, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    sid, tokens = new_session(server)
+    secret = tokens["coach"]
+    try:
+        assert http("GET", f"{server.base}/api/sessions/{sid}?token={secret}")[0] == 200
+
+        async def open_and_close_socket() -> None:
+            url = f"{server.base.replace('http', 'ws')}/api/sessions/{sid}/poses?token={secret}"
+            async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+                await ws.receive(timeout=30)  # info
+
+        asyncio.run(open_and_close_socket())
+
+        def logged(path: str) -> list[str]:
+            return [r.getMessage() for r in caplog.records if path in r.getMessage()]
+
+        wait_for(lambda: logged(f"/{sid}/poses") and logged(f"/{sid}?"), 30, "access log")
+    finally:
+        end_session(server, sid)
+    with_token = [line for line in logged(f"/{sid}") if "token=" in line]
+    assert len(with_token) == 2 and all("token=REDACTED" in line for line in with_token)
+    assert not any(secret in r.getMessage() for r in caplog.records)
+
+
+def test_abandoned_sessions_expire_are_capped_and_free_their_threads(tmp_path: Path):
+    """Sessions no athlete joins end after the waiting timeout (recording closed); at most
+    max_sessions exist (429 past that); ended sessions leave no thread behind, also one ended
+    while its pipeline was still being built."""
+    with running_server(tmp_path, waiting_timeout_s=2.0, max_sessions=2) as st:
+        ended_at_once, _ = new_session(st)
+        end_session(st, ended_at_once)
+        waiting = [new_session(st)[0] for _ in range(2)]
+        status, body = http("POST", f"{st.base}/api/sessions", ADMIN)
+        assert status == 429 and "2 sessions" in body["error"]
+
+        def state(sid: str) -> str:
+            return http("GET", f"{st.base}/api/sessions/{sid}", ADMIN)[1]["state"]
+
+        for sid in waiting:
+            wait_for(lambda sid=sid: state(sid) == "ended", 60, "the waiting timeout")
+            rec = read_recording(st.server.config.recordings_dir / f"{sid}.coachrec")
+            assert rec.complete and "no athlete joined" in rec.end.reason
+        ids = [ended_at_once, *waiting]
+
+        def session_threads() -> list[str]:  # pipeline threads carry the session id
+            return [t.name for t in threading.enumerate() if any(sid in t.name for sid in ids)]
+
+        wait_for(lambda: not session_threads(), 30, "the sessions' threads to end")
+        for _ in range(2):  # their slots are free again
+            new_session(st)

@@ -176,6 +176,51 @@ def test_submit_runs_stage_two_on_its_own_thread_with_the_same_result(frames, bo
         pipeline.submit(frames[0], 10**7)
 
 
+def test_close_from_on_result_while_the_feeder_waits_does_not_deadlock(
+    body, tmp_path: Path
+) -> None:
+    """An on_result callback ends the session (close) while the feeding thread is blocked on
+    the full stage-2 queue. Both threads must get through; the recording closes. (submit used
+    to hold the feeding lock across that blocking put, which close needs.)"""
+    hub = SessionHub(make_session_info("cb", fps=30.0))
+    recorder = SessionRecorder(tmp_path / "cb.coachrec", hub.info)
+    pipeline = SessionPipeline("cb", untrained_config(), hub=hub, recorder=recorder, body=body)
+    blank = np.zeros((480, 640, 3), np.uint8)  # no person: quick, and enough to fill the queue
+    # Stage 2 is stuck in the first callback, so the queue holds frames 1 and 2 and the submit
+    # of frame 3 blocks: that is the moment to close.
+    blocking_submit = 3
+    feeder_at_blocking_submit = threading.Event()
+    closed_by_callback = threading.Event()
+    feeder_stopped_by: list[BaseException] = []
+
+    def on_result(result) -> None:
+        if result.sequence == 0:
+            feeder_at_blocking_submit.wait(TIMEOUT)
+            pipeline.close("ended from a callback")
+            closed_by_callback.set()
+
+    def feed() -> None:
+        try:
+            for i in range(50):
+                if i == blocking_submit:
+                    feeder_at_blocking_submit.set()
+                pipeline.submit(blank, 33_333 * i, on_result=on_result)
+        except RuntimeError as exc:  # "closed": the feeder learns the session ended
+            feeder_stopped_by.append(exc)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    feeder.join(TIMEOUT)
+    assert not feeder.is_alive(), "feeder deadlocked"
+    assert closed_by_callback.wait(TIMEOUT), "close() from the callback deadlocked"
+    assert feeder_stopped_by and "closed" in str(feeder_stopped_by[0])
+    wait_until(lambda: "pipeline-stage2-cb" not in {t.name for t in threading.enumerate()})
+    assert pipeline.closed and hub.ended
+    rec = read_recording(tmp_path / "cb.coachrec")
+    assert rec.complete and rec.end.reason == "ended from a callback"
+    pipeline.close()  # idempotent
+
+
 def test_settled_betas_are_announced_to_subscribers(frames, body, tmp_path: Path) -> None:
     """The wire pose carries no shape: once the betas have settled the pipeline announces them
     in SessionInfo, once (unchanged input does not re-announce)."""

@@ -6,6 +6,7 @@ No speed assertions; all waits are event-based with generous timeouts (loaded 2-
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -62,8 +63,10 @@ def test_list_and_get_info(server: PoseStreamServer) -> None:
         info = c.get_session_info("alice")
         assert info.layout_version == 1 and info.coordinate_frame == pb.COORDINATE_FRAME_GL_VIEWER
         assert len(info.joint_names) == 24 and len(info.betas) == 10
-    with client(server, "nobody") as c:
-        assert c.list_sessions() == []
+    with client(server, "nobody") as c:  # a token that unlocks nothing: as HTTP's 403
+        with pytest.raises(grpc.RpcError) as err:
+            c.list_sessions()
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 @pytest.mark.parametrize(
@@ -214,6 +217,151 @@ def test_client_cancel_releases_subscription(server: PoseStreamServer) -> None:
     assert hub.publish(pb.PoseFrame(sequence=1))  # publishing continues unaffected
 
 
+def open_streams(c: PoseStreamClient, session: str, n: int) -> tuple[list, list[grpc.RpcError]]:
+    """Open ``n`` Subscribe streams; each is live once its SessionInfo arrived."""
+    live, refused = [], []
+    for _ in range(n):
+        call = c.subscribe(session, timeout=TIMEOUT)
+        try:
+            assert next(call).WhichOneof("kind") == "info"
+            live.append(call)
+        except grpc.RpcError as err:
+            refused.append(err)
+    return live, refused
+
+
+def test_one_token_cannot_starve_the_server(server: PoseStreamServer) -> None:
+    """A client opening as many streams as the server has threads is refused past its own
+    limit (RESOURCE_EXHAUSTED); every other client, and its own unary calls, still get through.
+    (It used to take every thread: then all calls on the server failed.)"""
+    cfg = server.config
+    with client(server, "tok-b") as greedy, client(server, "tok-a", options=OWN_CONNECTION) as c:
+        live, refused = open_streams(greedy, "bob", cfg.max_workers)
+        try:
+            assert len(live) == cfg.max_streams_per_token
+            assert {err.code() for err in refused} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
+            assert "this token" in refused[0].details()
+            assert greedy.get_session_info("bob").session_id == "bob"
+            assert sorted(s.session_id for s in c.list_sessions()) == ["alice", "alice-2"]
+            other = c.subscribe("alice", timeout=TIMEOUT)
+            assert next(other).WhichOneof("kind") == "info"
+            other.cancel()
+        finally:
+            for call in live:
+                call.cancel()
+        # Closed streams give their slots back.
+        wait_until(lambda: not any(s.active for s in server.hub("bob").stats().subscribers))
+        live, refused = open_streams(greedy, "bob", 1)
+        assert len(live) == 1 and not refused
+        live[0].cancel()
+
+
+def test_per_session_and_server_stream_limits() -> None:
+    srv = PoseStreamServer(StreamConfig(max_workers=8, max_streams=3, max_streams_per_session=2))
+    srv.start()
+    try:
+        srv.add_session(make_session_info("s1"), ("t1", "t2", "t3"))
+        srv.add_session(make_session_info("s2"), "t4")
+        with client(srv, "t1") as c1, client(srv, "t2") as c2, client(srv, "t4") as c4:
+            a, _ = open_streams(c1, "s1", 1)
+            b, _ = open_streams(c2, "s1", 1)
+            _, refused = open_streams(client(srv, "t3"), "s1", 1)  # session full
+            assert "this session" in refused[0].details()
+            c, _ = open_streams(c4, "s2", 1)
+            _, refused = open_streams(c4, "s2", 1)  # server full (3 streams)
+            assert refused[0].code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "the server" in refused[0].details()
+            for call in (*a, *b, *c):
+                call.cancel()
+    finally:
+        srv.stop(grace=0.5)
+
+
+class FreezableProxy:
+    """A TCP relay in front of the server that can stop relaying while both connections stay
+    open: to the server the client vanished (a headset switched off or out of Wi-Fi range)
+    without a FIN or RST."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.frozen = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                downstream, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self._sockets += [downstream, upstream]
+            for src, dst in ((downstream, upstream), (upstream, downstream)):
+                threading.Thread(target=self._relay, args=(src, dst), daemon=True).start()
+
+    def _relay(self, src: socket.socket, dst: socket.socket) -> None:
+        while True:
+            try:
+                data = src.recv(65536)
+                if not data or self.frozen.is_set():
+                    return  # frozen: stop reading, nothing reaches the other side any more
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.listener.close()
+        for sock in self._sockets:
+            sock.close()
+
+
+def test_vanished_client_frees_its_stream_slot_by_keepalive() -> None:
+    srv = PoseStreamServer(
+        StreamConfig(max_streams_per_token=1, keepalive_time_s=1.0, keepalive_timeout_s=1.0)
+    )
+    srv.start()
+    proxy = FreezableProxy(srv.port)
+    try:
+        hub = srv.add_session(make_session_info("s"), "headset")
+        with PoseStreamClient(f"127.0.0.1:{proxy.port}", "headset") as gone:
+            call = gone.subscribe("s", timeout=TIMEOUT * 2)
+            assert next(call).WhichOneof("kind") == "info"
+            proxy.frozen.set()  # the headset vanishes: no FIN, no RST, just silence
+            # Unanswered keepalive pings make the server drop the connection and the stream.
+            wait_until(lambda: not any(s.active for s in hub.stats().subscribers))
+            with client(srv, "headset") as back:  # ... so the same token can subscribe again
+                live, refused = open_streams(back, "s", 1)
+                assert len(live) == 1 and not refused
+                live[0].cancel()
+            call.cancel()
+    finally:
+        proxy.close()
+        srv.stop(grace=0.5)
+
+
+def test_admin_token_unlocks_every_session() -> None:
+    srv = PoseStreamServer(StreamConfig(admin_token="root"))
+    srv.start()
+    try:
+        srv.add_session(make_session_info("s1"), "t1")
+        srv.add_session(make_session_info("s2"), "t2")
+        with client(srv, "root") as admin:
+            assert sorted(s.session_id for s in admin.list_sessions()) == ["s1", "s2"]
+            assert admin.get_session_info("s2").session_id == "s2"
+            live, refused = open_streams(admin, "s1", 1)
+            assert len(live) == 1 and not refused
+            live[0].cancel()
+        with client(srv, "t1") as viewer:  # a session token still unlocks only its session
+            with pytest.raises(grpc.RpcError) as err:
+                viewer.get_session_info("s2")
+            assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    finally:
+        srv.stop(grace=0.5)
+    assert "root" not in repr(srv.config)  # the key stays out of logs
+
+
 def test_server_stop_ends_streams_cleanly() -> None:
     srv = PoseStreamServer()
     srv.start()
@@ -247,6 +395,8 @@ def test_config_validation() -> None:
         StreamConfig(tls_cert=Path("c.pem"))
     with pytest.raises(ValueError):
         StreamConfig(queue_size=0)
+    with pytest.raises(ValueError, match="unary"):
+        StreamConfig(max_workers=8, max_streams=8)
 
 
 def _self_signed_cert(tmp_path: Path) -> tuple[Path, Path]:

@@ -2,7 +2,9 @@
 
 ::
 
-    manager = SessionManager(ManagerConfig(recordings_dir, admin_token), grpc_server)
+    config = ManagerConfig(recordings_dir, admin_token, token_ttl_s, pause_timeout_s,
+                           waiting_timeout_s, max_sessions)  # serve.ServeConfig's defaults
+    manager = SessionManager(config, grpc_server)
     web.run_app(create_app(manager), port=8080)
 
 Sessions, tokens and lifecycle: ``sessions.py``; routes: ``app.py``; WebSocket message layout:

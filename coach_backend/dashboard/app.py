@@ -1,7 +1,8 @@
 """HTTP API + WebSocket pose stream + static dashboard (aiohttp), on the same loop as aiortc.
 
 Routes (token: ``Authorization: Bearer <t>`` or ``?token=<t>``; 401 missing/expired, 403 wrong,
-404 unknown session, 400 malformed request, 409 conflicting state, 503 pipeline failed to start):
+404 unknown session, 400 malformed request, 409 conflicting state, 429 too many sessions,
+503 pipeline failed to start):
 
     POST /api/sessions                 admin        -> {session_id, tokens{...}, urls}
     GET  /api/sessions                 admin: all; a session token: its own (live + recorded)
@@ -13,7 +14,11 @@ Routes (token: ``Authorization: Bearer <t>`` or ``?token=<t>``; 401 missing/expi
                                        live by default, ``?mode=replay`` or an ended session:
                                        paced replay of the recording with seek/pause/speed
     GET  /api/recordings               admin
+    POST /coach.v1.PoseStream/{method} gRPC-Web (HoloLens/Unity): the native gRPC service and
+                                       its auth, for the same sessions (stream/grpc_web.py)
     GET  /  /athlete  /live  /replay   the web app (static, bundled three.js)
+
+The access log writes ``?token=`` values redacted (:class:`RedactingAccessLogger`).
 """
 
 from __future__ import annotations
@@ -21,18 +26,21 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import json
 import logging
+import re
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from aiohttp.web_log import AccessLogger
 
 from ..ingest import InvalidOffer
 from ..recorder import RecordingError, read_recording
 from ..stream import pb
+from ..stream.grpc_web import add_grpc_web_routes
 from .sessions import (
     CONTROL_ROLES,
     VIEW_ROLES,
@@ -40,10 +48,11 @@ from .sessions import (
     PipelineUnavailable,
     Role,
     SessionConflict,
+    SessionLimit,
     SessionManager,
     SessionState,
 )
-from .wsproto import info_json, pack_frame
+from .wsproto import BadControl, info_json, pack_frame, parse_control
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +84,33 @@ def create_app(manager: SessionManager) -> web.Application:
     async def on_shutdown(app: web.Application) -> None:
         await app[MANAGER].shutdown()
 
+    # First: ending the sessions sends StreamEnd to every viewer, gRPC-Web ones included ...
     app.on_shutdown.append(on_shutdown)
+    # ... whose streams the gRPC-Web hook then closes.
+    add_grpc_web_routes(app, manager.grpc)
     return app
+
+
+# -- access log --
+_TOKEN_VALUE = re.compile(r"([?&]token=)[^&#\s\"]*", re.IGNORECASE)
+
+
+def redact_tokens(text: str) -> str:
+    """``?token=secret`` -> ``?token=REDACTED`` anywhere in ``text`` (request line, Referer)."""
+    return _TOKEN_VALUE.sub(r"\1REDACTED", text)
+
+
+class RedactingAccessLogger(AccessLogger):
+    """aiohttp's access log, with token query values redacted: pages, WebSocket and API URLs
+    carry ``?token=``, and a log file must not hand out access."""
+
+    def _format_line(
+        self, request: web.BaseRequest, response: web.StreamResponse, time: float
+    ) -> Iterable[tuple[str | tuple[str, str], str]]:
+        return [
+            (key, redact_tokens(value) if isinstance(value, str) else value)
+            for key, value in super()._format_line(request, response, time)
+        ]
 
 
 # -- helpers --
@@ -102,6 +136,8 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return _error(400, str(exc))
     except SessionConflict as exc:
         return _error(409, str(exc))
+    except SessionLimit as exc:
+        return _error(429, str(exc))
     except PipelineUnavailable as exc:
         return _error(503, str(exc))
 
@@ -350,8 +386,10 @@ class _Player:
         return self._anchor_wall + (t - self._anchor_us) / 1e6 / self.speed - time.monotonic()
 
     def seek(self, t_s: float) -> None:
+        """``t_s``: finite, >= 0 (parse_control checks); past the end means the last frame."""
         if self.times:
-            target = self.times[0] + int(max(t_s, 0.0) * 1e6)
+            t_s = min(t_s, (self.times[-1] - self.times[0]) / 1e6)
+            target = self.times[0] + int(t_s * 1e6)
             self.index = min(bisect.bisect_left(self.times, target), len(self.times) - 1)
         self.reanchor()
         self.changed.set()
@@ -410,28 +448,27 @@ async def _stream_replay(ws: web.WebSocketResponse, path: Path) -> None:
             if msg.type != WSMsgType.TEXT:
                 continue
             try:
-                cmd = json.loads(msg.data)
-                kind = cmd.get("type")
-                if kind == "seek":
-                    player.seek(float(cmd["t_s"]))
-                    # A seek while paused still shows the pose at that time.
-                    if not player.playing and player.index < len(frames):
-                        await ws.send_bytes(pack_frame(frames[player.index]))
-                elif kind == "pause":
-                    player.playing = False
-                elif kind == "play":
-                    if player.index >= len(frames):
-                        player.seek(0.0)
-                    player.playing = True
-                    player.reanchor()
-                elif kind == "speed":
-                    player.speed = min(max(float(cmd["value"]), 0.1), 16.0)
-                    player.reanchor()
-                else:
-                    continue
-            except (ValueError, KeyError, TypeError, AttributeError):
-                await ws.send_json({"type": "error", "error": "bad control message"})
+                kind, value = parse_control(msg.data)
+            except BadControl as exc:  # answered, and the socket stays open
+                await ws.send_json({"type": "error", "error": f"bad control message: {exc}"})
                 continue
+            if kind == "seek":
+                player.seek(value)
+                # A seek while paused still shows the pose at that time.
+                if not player.playing and player.index < len(frames):
+                    await ws.send_bytes(pack_frame(frames[player.index]))
+            elif kind == "pause":
+                player.playing = False
+            elif kind == "play":
+                if player.index >= len(frames):
+                    player.seek(0.0)
+                player.playing = True
+                player.reanchor()
+            elif kind == "speed":
+                player.speed = value
+                player.reanchor()
+            else:
+                continue  # unknown types are ignored: newer pages may send more
             player.changed.set()
             await state()
 

@@ -5,7 +5,10 @@ One session = one ``SessionHub`` (hosted by the gRPC server), one ``SessionRecor
 ``SessionPipeline`` fed by a ``LatestFrameWorker`` thread. Publishers come and go: a vanished
 publisher pauses the session (the recording is synced to disk and stays readable); a new offer
 with the athlete token resumes it; a pause longer than ``pause_timeout_s`` ends it, which closes
-the recording with a StreamEnd.
+the recording with a StreamEnd. A session no athlete joins within ``waiting_timeout_s`` ends the
+same way, and at most ``max_sessions`` exist at once (more: HTTP 429), so abandoned sessions
+cannot pile up. Ending a session frees everything it holds: pipeline (threads, models), hub,
+recording.
 """
 
 from __future__ import annotations
@@ -69,6 +72,10 @@ class PipelineUnavailable(Exception):
     """The session's pipeline failed to build (HTTP 503)."""
 
 
+class SessionLimit(Exception):
+    """``max_sessions`` sessions exist already (HTTP 429)."""
+
+
 class Pipeline(Protocol):
     """What we need from ``coach_backend.pipeline.SessionPipeline``."""
 
@@ -94,12 +101,23 @@ def default_pipeline_factory(config: Any = None) -> PipelineFactory:
 
 @dataclass(frozen=True)
 class ManagerConfig:
+    """The lifecycle limits have no defaults here: the live server sets them (its defaults are
+    ``coach_backend.serve.ServeConfig``'s)."""
+
     recordings_dir: Path
     admin_token: str
+    token_ttl_s: float  # session tokens (live control and replay) expire
+    pause_timeout_s: float  # a paused session ends after this long without a publisher
+    waiting_timeout_s: float  # a session no athlete has joined ends after this long
+    max_sessions: int  # sessions at once (waiting, live or paused)
     ingest: IngestConfig = field(default_factory=IngestConfig)
-    token_ttl_s: float = 12 * 3600.0  # session tokens (live control and replay) expire
-    pause_timeout_s: float = 120.0  # a paused session ends after this long without a publisher
     fps: float = 30.0  # nominal rate announced in SessionInfo
+
+    def __post_init__(self) -> None:
+        if min(self.token_ttl_s, self.pause_timeout_s, self.waiting_timeout_s) <= 0:
+            raise ValueError("token_ttl_s, pause_timeout_s and waiting_timeout_s must be > 0")
+        if self.max_sessions < 1:
+            raise ValueError("max_sessions must be >= 1")
 
 
 def _hash(token: str) -> str:
@@ -147,8 +165,9 @@ class Session:
         self.publisher: PublisherConnection | None = None
         self.connects = 0
         self.timing = _Timing()
-        self.end_task: asyncio.Task[None] | None = None
+        self.end_task: asyncio.Task[None] | None = None  # ends it unless an athlete (re)joins
         self.paused_at: float | None = None
+        self.closed = asyncio.Event()  # set once end() has released everything
 
     def token_hashes(self) -> dict[str, str]:
         t = self.tokens
@@ -193,6 +212,7 @@ class SessionManager:
         self.grpc = grpc_server
         self._factory = pipeline_factory or default_pipeline_factory()
         self._sessions: dict[str, Session] = {}
+        self._creating = 0  # create() calls between the limit check and the registration
         self._recordings_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
         config.recordings_dir.mkdir(parents=True, exist_ok=True)
 
@@ -239,6 +259,18 @@ class SessionManager:
 
     # -- lifecycle --
     async def create(self) -> tuple[Session, SessionTokens]:
+        """A new waiting session, or :class:`SessionLimit` when ``max_sessions`` exist."""
+        if len(self._sessions) + self._creating >= self.config.max_sessions:
+            raise SessionLimit(
+                f"{self.config.max_sessions} sessions exist already; end one or try later"
+            )
+        self._creating += 1
+        try:
+            return await self._create()
+        finally:
+            self._creating -= 1
+
+    async def _create(self) -> tuple[Session, SessionTokens]:
         session_id = time.strftime("s%Y%m%d-%H%M%S-") + secrets.token_hex(3)
         tokens = SessionTokens.new()
         path = self.config.recordings_dir / f"{session_id}{RECORDING_SUFFIX}"
@@ -256,6 +288,7 @@ class SessionManager:
         session.pipeline_ready = asyncio.ensure_future(
             loop.run_in_executor(None, self._factory, session_id, hub, recorder)
         )
+        session.end_task = asyncio.ensure_future(self._end_if_unclaimed(session))
         return session, tokens
 
     def get(self, session_id: str) -> Session | None:
@@ -314,12 +347,30 @@ class SessionManager:
         return answer.sdp
 
     async def end(self, session_id: str, reason: str = "ended by coach") -> None:
+        """End the session and release all it holds; returns once that is done (also when
+        another caller is ending it: shutdown must not exit before the recording is closed)."""
         session = self._sessions.get(session_id)
-        if session is None or session.state == SessionState.ENDED:
+        if session is None:
+            return
+        if session.state == SessionState.ENDED:
+            await session.closed.wait()
             return
         session.state, session.state_reason = SessionState.ENDED, reason
         if session.end_task is not None and session.end_task is not asyncio.current_task():
             session.end_task.cancel()
+        try:
+            await self._release(session, reason)
+        finally:
+            session.closed.set()
+        log.info("session %s ended: %s", session_id, reason)
+
+    async def _release(self, session: Session, reason: str) -> None:
+        session_id = session.id
+        if session.pipeline is None and session.pipeline_ready is not None:
+            # A pipeline still being built must be closed too, or its threads and models
+            # outlive the session.
+            with contextlib.suppress(Exception):  # failed to build: nothing to close
+                session.pipeline = await asyncio.shield(session.pipeline_ready)
         if session.publisher is not None:
             try:
                 await session.publisher.close(reason)
@@ -331,11 +382,17 @@ class SessionManager:
         self._write_meta(session)
         # Forget it: memory stays bounded; auth, listing and replay go through the files now.
         self._sessions.pop(session_id, None)
-        log.info("session %s ended: %s", session_id, reason)
 
     async def shutdown(self, reason: str = "server shutting down") -> None:
         for sid in list(self._sessions):
             await self.end(sid, reason)
+
+    async def _end_if_unclaimed(self, session: Session) -> None:
+        timeout = self.config.waiting_timeout_s
+        await asyncio.sleep(timeout)
+        if session.state == SessionState.WAITING:  # (a publisher cancels this task)
+            session.end_task = None
+            await self.end(session.id, f"no athlete joined within {timeout:g} s")
 
     async def _pause(self, session: Session, reason: str) -> None:
         if session.state in (SessionState.ENDED, SessionState.PAUSED):

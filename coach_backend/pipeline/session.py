@@ -256,7 +256,7 @@ class SessionPipeline:
         self._smoother = CausalSmoother(self.config.smoothing)
         self._encoder = WireEncoder(self.body)
         self._writer = None if recorder is None else _RecorderWriter(recorder, session_id)
-        self._lock = threading.Lock()  # feeding vs close
+        self._lock = threading.Lock()  # feeding vs close; never held while waiting on stage 2
         self._finish_lock = threading.Lock()  # stage 2 runs for one frame at a time, in order
         self._closed = False
         self._sequence = 0
@@ -277,7 +277,9 @@ class SessionPipeline:
         with self._lock:
             self._check_open()
             perceived = self.perceive(frame_bgr, capture_time_us)
-            self._flush()
+        self._flush()  # outside _lock: an on_result callback may call close() meanwhile
+        with self._lock:
+            self._check_open()  # closed while we waited
             return self.finish(perceived)
 
     def submit(
@@ -292,11 +294,16 @@ class SessionPipeline:
         with self._lock:
             self._check_open()
             perceived = self.perceive(frame_bgr, capture_time_us)
-            self._enqueue(perceived, on_result)
+            if self._stage2 is None:
+                self._start_stage2()
+        # The put may block until stage 2 takes a frame, so it runs outside _lock: an on_result
+        # callback (on the stage-2 thread) that calls close() must never wait for this thread.
+        self._enqueue(perceived, on_result)
 
     def flush(self) -> None:
-        """Wait until every submitted frame has been through stage 2."""
-        with self._lock:
+        """Wait until every submitted frame has been through stage 2 (closed: nothing to wait
+        for, close() finished them)."""
+        if not self._closed:
             self._flush()
 
     # ---- the two stages ----------------------------------------------------------------------
@@ -385,19 +392,26 @@ class SessionPipeline:
         if self._closed:
             raise RuntimeError(f"pipeline {self.session_id!r} is closed")
 
+    def _start_stage2(self) -> None:
+        self._stage2 = queue.Queue(maxsize=_STAGE2_QUEUE)
+        self._stage2_thread = threading.Thread(
+            target=self._run_stage2, name=f"pipeline-stage2-{self.session_id}", daemon=True
+        )
+        self._stage2_thread.start()
+
     def _enqueue(self, perceived: Perceived, on_result: ResultCallback | None) -> None:
-        if self._stage2 is None:
-            self._stage2 = queue.Queue(maxsize=_STAGE2_QUEUE)
-            self._stage2_thread = threading.Thread(
-                target=self._run_stage2, name=f"pipeline-stage2-{self.session_id}", daemon=True
-            )
-            self._stage2_thread.start()
+        assert self._stage2 is not None
         self._stage2.put((perceived, on_result))
 
     def _run_stage2(self) -> None:
         assert self._stage2 is not None
         while True:
-            item = self._stage2.get()
+            try:
+                # close() from an on_result callback queues no stop marker (the queue may be
+                # full and nobody else drains it): once closed, finish what is queued and stop.
+                item = self._stage2.get_nowait() if self._closed else self._stage2.get()
+            except queue.Empty:
+                return
             try:
                 if item is None:
                     return
@@ -441,17 +455,17 @@ class SessionPipeline:
     def close(self, reason: str = "ended") -> None:
         """Finish the frames already submitted, end the hub's session (subscribers get
         StreamEnd), finish and close the recording, free MediaPipe. Idempotent."""
-        with self._lock:
+        with self._lock:  # held briefly: a feeder never holds it while waiting on stage 2
             if self._closed:
                 return
             self._closed = True
-            on_stage2_thread = self._stage2_thread is threading.current_thread()
-            if not on_stage2_thread:  # (from an on_result callback it would wait for itself)
-                self._flush()
-            if self._stage2 is not None:
-                self._stage2.put(None)
-        if self._stage2_thread is not None and not on_stage2_thread:
-            self._stage2_thread.join()
+            stage2, stage2_thread = self._stage2, self._stage2_thread
+        # From an on_result callback (the stage-2 thread) it must not wait for itself: that
+        # thread finishes the queued frames and stops once the callback returns.
+        if stage2_thread is not None and stage2_thread is not threading.current_thread():
+            assert stage2 is not None
+            stage2.put(None)  # after every submitted frame: they are finished first
+            stage2_thread.join()
         if self.hub is not None:
             self.hub.end(reason)
         if self._writer is not None:

@@ -15,8 +15,9 @@ HTTP status is 200 for every gRPC outcome (415/405 only for non-gRPC-Web request
 
 Same auth and statuses as native gRPC (shared code in :mod:`.server`): ``authorization: Bearer``
 header; missing -> UNAUTHENTICATED (16), unknown session -> NOT_FOUND (5), wrong token ->
-PERMISSION_DENIED (7); more than ``server.config.max_workers`` concurrent gRPC-Web subscribers ->
-RESOURCE_EXHAUSTED (8). CORS allows any origin (auth is the bearer header, never cookies).
+PERMISSION_DENIED (7); past the Subscribe stream limits (per token, per session, and
+``max_streams`` gRPC-Web streams in all; see ``StreamConfig``) -> RESOURCE_EXHAUSTED (8). CORS
+allows any origin (auth is the bearer header, never cookies).
 
 Subscribe never blocks the publisher: each call drains its own bounded hub :class:`Subscription`
 (full queue drops the oldest frame, counted in StreamEnd.frames_dropped) from a worker thread,
@@ -53,6 +54,7 @@ TRAILER_FLAG = 0x80
 _COMPRESSED_FLAG = 0x01
 _MAX_REQUEST_BYTES = 1 << 16  # requests are a session id: anything big is not ours
 _POLL_S = 1.0  # how often an idle Subscribe checks whether its client went away
+TRANSPORT = "grpc-web"  # its Subscribe streams have their own server-wide cap (take_stream_slot)
 # A serialized StreamMessage whose oneof is `end` (field 3, length-delimited) starts with this
 # tag byte: recognising StreamEnd without parsing every frame.
 _STREAM_END_TAG = bytes([3 << 3 | 2])
@@ -174,7 +176,7 @@ class _GrpcWeb:
 
     def __init__(self, server: PoseStreamServer) -> None:
         self.server = server
-        self.limit = server.config.max_workers
+        self.limit = server.config.max_streams
         # One waiting thread per live Subscribe (Subscription blocks on a threading.Condition);
         # the pool is the cap, so a call past it is refused rather than starved.
         self.pool = ThreadPoolExecutor(max_workers=self.limit, thread_name_prefix="grpc-web")
@@ -191,8 +193,13 @@ class _GrpcWeb:
     async def subscribe(self, call: _Call) -> web.StreamResponse:
         req = await call.message(pb.SubscribeRequest)
         hub: SessionHub = self.server.authorize(req.session_id, call.token())
-        if len(self.live) >= self.limit:
-            raise StreamError(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many subscribers")
+        slot = self.server.take_stream_slot(TRANSPORT, req.session_id, call.token())
+        try:
+            return await self._stream(call, hub)
+        finally:
+            self.server.release_stream_slot(slot)
+
+    async def _stream(self, call: _Call, hub: SessionHub) -> web.StreamResponse:
         sub = hub.subscribe(peer=f"grpc-web:{call.request.remote}")
         resp = web.StreamResponse(status=200, headers=call.headers(**{"Cache-Control": "no-cache"}))
         resp.headers["X-Accel-Buffering"] = "no"  # nginx in front: do not buffer the stream

@@ -3,30 +3,37 @@
 Threaded ``grpc.server``: each Subscribe call runs in a worker thread that blocks on its own
 :class:`~coach_backend.stream.hub.Subscription` queue, so back-pressure from one client (HTTP/2 flow
 control) only ever stalls that client's thread; the publisher just appends to bounded deques.
-``max_workers`` therefore bounds concurrent subscribers; calls beyond it get RESOURCE_EXHAUSTED.
 
-Auth: per-session bearer tokens in the ``authorization`` metadata. Missing/malformed ->
-UNAUTHENTICATED, unknown session -> NOT_FOUND, wrong token -> PERMISSION_DENIED. Tokens are only
-confidential with TLS (``StreamConfig.tls_cert``/``tls_key``).
+Limits (all in :class:`StreamConfig`): Subscribe streams are capped per token and session, per
+session and in all, below ``max_workers``, so one client opening streams in a loop gets
+RESOURCE_EXHAUSTED itself while every other call still finds a thread. Keepalive pings drop a
+connection whose peer vanished (a headset switched off), which frees its streams.
+
+Auth: per-session bearer tokens in the ``authorization`` metadata, and the server's admin token
+(``StreamConfig.admin_token``) for every session. Missing/malformed -> UNAUTHENTICATED, unknown
+session -> NOT_FOUND, wrong token (for ListSessions: a token that unlocks no session) ->
+PERMISSION_DENIED. Tokens are only confidential with TLS (``StreamConfig.tls_cert``/``tls_key``).
 """
 
 from __future__ import annotations
 
 import hmac
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
 import grpc
 
-from .hub import DEFAULT_QUEUE_SIZE, SessionHub
+from .hub import DEFAULT_QUEUE_SIZE, SessionHub, Subscription
 from .proto_gen import coach_pb2 as pb
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PoseStream"].full_name  # "coach.v1.PoseStream"
+NATIVE_TRANSPORT = "grpc"  # stream slots are counted per transport (see take_stream_slot)
 
 
 @dataclass(frozen=True)
@@ -36,13 +43,31 @@ class StreamConfig:
     queue_size: int = DEFAULT_QUEUE_SIZE  # per-subscriber frame queue
     tls_cert: Path | None = None  # PEM certificate chain; TLS is on when cert and key are set
     tls_key: Path | None = None  # PEM private key
-    max_workers: int = 32  # = max concurrent RPCs (each live Subscribe holds one thread)
+    max_workers: int = 64  # threads = max concurrent RPCs of any kind
+    # Subscribe streams (each holds a thread while open) per transport, below max_workers so
+    # that unary calls always find a thread ...
+    max_streams: int = 48
+    max_streams_per_session: int = 16  # ... per session ...
+    # ... and per token on one session: a headset needs one, two while it reconnects.
+    max_streams_per_token: int = 4
+    # Ping a connection after this long without traffic and drop it when the ping is not
+    # answered in time: a vanished client's streams end and free their slots.
+    keepalive_time_s: float = 20.0
+    keepalive_timeout_s: float = 10.0
+    # Unlocks every session, as it does over HTTP (None: no admin over gRPC).
+    admin_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key must be given together")
-        if self.queue_size < 1 or self.max_workers < 1:
-            raise ValueError("queue_size and max_workers must be >= 1")
+        limits = (self.queue_size, self.max_workers, self.max_streams,
+                  self.max_streams_per_session, self.max_streams_per_token)  # fmt: skip
+        if min(limits) < 1:
+            raise ValueError("queue_size, max_workers and the stream limits must be >= 1")
+        if self.max_streams >= self.max_workers:
+            raise ValueError("max_streams must be below max_workers (unary calls need threads)")
+        if not (self.keepalive_time_s > 0 and self.keepalive_timeout_s > 0):
+            raise ValueError("keepalive times must be > 0")
 
     @property
     def tls(self) -> bool:
@@ -58,6 +83,9 @@ class PoseStreamServer:
         self._sessions: dict[str, tuple[SessionHub, tuple[str, ...]]] = {}
         self._server: grpc.Server | None = None
         self._port: int | None = None
+        # Open Subscribe streams of every transport: slot id -> (transport, session, token).
+        self._streams: dict[int, tuple[str, str, str]] = {}
+        self._slot_ids = itertools.count()
 
     # -- session management --
     def add_session(
@@ -111,7 +139,20 @@ class PoseStreamServer:
             ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix="pose-stream"),
             handlers=[self._generic_handler()],
             maximum_concurrent_rpcs=cfg.max_workers,
-            options=[("grpc.so_reuseport", 0)],  # a taken port must fail, not be shared
+            options=[
+                ("grpc.so_reuseport", 0),  # a taken port must fail, not be shared
+                ("grpc.keepalive_time_ms", int(cfg.keepalive_time_s * 1000)),
+                ("grpc.keepalive_timeout_ms", int(cfg.keepalive_timeout_s * 1000)),
+                # (current grpc times a keepalive ping out by this one; its default is 60 s)
+                ("grpc.http2.ping_timeout_ms", int(cfg.keepalive_timeout_s * 1000)),
+                # A paused session sends no data for minutes: keep pinging all the same.
+                ("grpc.http2.max_pings_without_data", 0),
+                # Clients may ping as often as we do (the default, 5 min, would cut them off).
+                (
+                    "grpc.http2.min_recv_ping_interval_without_data_ms",
+                    int(cfg.keepalive_time_s * 1000),
+                ),
+            ],
         )
         target = f"{cfg.host}:{cfg.port}"
         if cfg.tls:
@@ -176,11 +217,16 @@ class PoseStreamServer:
             },
         )
 
-    # -- transport-neutral auth (shared by native gRPC and gRPC-Web, see grpc_web.py) --
+    # -- transport-neutral auth and limits (shared by native gRPC and gRPC-Web, grpc_web.py) --
     def sessions_for(self, token: str) -> list[pb.SessionInfo]:
-        """SessionInfos of the sessions that ``token`` unlocks (ListSessions)."""
+        """SessionInfos of the sessions that ``token`` unlocks (ListSessions): all of them for
+        the admin token; :class:`StreamError` PERMISSION_DENIED for a token that unlocks none
+        (as HTTP answers 403)."""
+        admin = self._is_admin(token)
         with self._lock:
-            hubs = [hub for hub, tok in self._sessions.values() if _token_ok(token, tok)]
+            hubs = [hub for hub, tok in self._sessions.values() if admin or _token_ok(token, tok)]
+        if not hubs and not admin:
+            raise StreamError(grpc.StatusCode.PERMISSION_DENIED, "token unlocks no session")
         return [hub.info for hub in hubs]
 
     def authorize(self, session_id: str, token: str) -> SessionHub:
@@ -191,16 +237,53 @@ class PoseStreamServer:
         if entry is None:
             raise StreamError(grpc.StatusCode.NOT_FOUND, f"unknown session {session_id!r}")
         hub, expected = entry
-        if not _token_ok(token, expected):
+        if not (_token_ok(token, expected) or self._is_admin(token)):
             raise StreamError(grpc.StatusCode.PERMISSION_DENIED, "token not valid for this session")
         return hub
+
+    def take_stream_slot(self, transport: str, session_id: str, token: str) -> int:
+        """Reserve a slot for one Subscribe stream, or :class:`StreamError` RESOURCE_EXHAUSTED
+        when ``token`` already holds ``max_streams_per_token`` streams on the session, the
+        session ``max_streams_per_session``, or ``transport`` ``max_streams``. Give it back
+        with :meth:`release_stream_slot` when the stream ends."""
+        cfg = self.config
+        with self._lock:
+            open_now = self._streams.values()
+            per_token = sum(1 for _, sid, tok in open_now if (sid, tok) == (session_id, token))
+            per_session = sum(1 for _, sid, _ in open_now if sid == session_id)
+            per_transport = sum(1 for tr, _, _ in open_now if tr == transport)
+            limits = (
+                (per_token, cfg.max_streams_per_token, "this token"),
+                (per_session, cfg.max_streams_per_session, "this session"),
+                (per_transport, cfg.max_streams, "the server"),
+            )
+            for used, limit, whose in limits:
+                if used >= limit:
+                    raise StreamError(
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        f"too many open streams for {whose} ({limit}); close one first",
+                    )
+            slot = next(self._slot_ids)
+            self._streams[slot] = (transport, session_id, token)
+            return slot
+
+    def release_stream_slot(self, slot: int) -> None:
+        """Idempotent (a stream may end by several paths at once)."""
+        with self._lock:
+            self._streams.pop(slot, None)
+
+    def _is_admin(self, token: str) -> bool:
+        admin = self.config.admin_token
+        return admin is not None and _token_ok(token, (admin,))
 
     # -- native gRPC RPCs --
     def _list_sessions(
         self, request: pb.ListSessionsRequest, context: grpc.ServicerContext
     ) -> pb.ListSessionsResponse:
-        token = _grpc_call(context, lambda: bearer_token(context.invocation_metadata()))
-        return pb.ListSessionsResponse(sessions=self.sessions_for(token))
+        sessions = _grpc_call(
+            context, lambda: self.sessions_for(bearer_token(context.invocation_metadata()))
+        )
+        return pb.ListSessionsResponse(sessions=sessions)
 
     def _get_session_info(
         self, request: pb.GetSessionInfoRequest, context: grpc.ServicerContext
@@ -211,14 +294,23 @@ class PoseStreamServer:
         self, request: pb.SubscribeRequest, context: grpc.ServicerContext
     ) -> Iterator[bytes]:
         hub = self._authorize(request.session_id, context)
-        sub = hub.subscribe(peer=context.peer())
-        # Client cancel / deadline / server stop: close() wakes the thread blocked in next_bytes.
-        context.add_callback(sub.close)
+        token = bearer_token(context.invocation_metadata())  # valid: _authorize checked it
+        slot = _grpc_call(
+            context, lambda: self.take_stream_slot(NATIVE_TRANSPORT, request.session_id, token)
+        )
+        sub: Subscription | None = None
         try:
+            sub = hub.subscribe(peer=context.peer())
+            # Client cancel / deadline / dead connection (keepalive) / server stop: close()
+            # wakes the thread blocked in next_bytes; the slot is free at once.
+            context.add_callback(sub.close)
+            context.add_callback(lambda: self.release_stream_slot(slot))
             while (data := sub.next_bytes()) is not None:
                 yield data
         finally:
-            sub.close()
+            if sub is not None:
+                sub.close()
+            self.release_stream_slot(slot)
 
     def _authorize(self, session_id: str, context: grpc.ServicerContext) -> SessionHub:
         return _grpc_call(
