@@ -91,7 +91,8 @@ def test_sampler_mirrors_and_hides_what_the_detector_cannot_see(motion) -> None:
     batch = sampler.sample(64)
     assert (batch["conf"][:, [18, 21]] == 0).all()  # no small toes, as from MediaPipe
     assert (batch["rays"][batch["conf"] == 0] == 0).all()
-    assert torch.isfinite(batch["features"]).all()
+    assert (batch["world"][~batch["world_present"]] == 0).all()
+    assert batch["world_present"].any() and not batch["world_present"].all()
     # Some samples are mirror images: compare a row sampled with and without mirroring.
     plain = KeypointSampler(body, *motion, np.random.default_rng(1), mirror=False).sample(64)
     assert torch.isfinite(plain["joints"]).all() and plain["joints"].shape == (64, 24, 3)

@@ -33,7 +33,6 @@ from coach_backend.gcssn.lifter import (
     KeypointLifter,
     keypoint_rays,
     place_body,
-    ray_features,
     reprojection_error,
 )
 from coach_backend.gcssn.train_lifter import (
@@ -61,10 +60,16 @@ class AdaptConfig:
 
 
 def reprojection_loss(
-    body: BodyModel, lifter: KeypointLifter, rays: torch.Tensor, conf: torch.Tensor
+    body: BodyModel,
+    lifter: KeypointLifter,
+    rays: torch.Tensor,
+    conf: torch.Tensor,
+    world: torch.Tensor | None = None,
+    world_present: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(loss, rotmats, betas, projected rays) for one batch of detected rays."""
-    pose = lifter(ray_features(rays, conf))
+    """(loss, rotmats, betas, projected rays) for one batch of detected rays (and, for a
+    network that reads them, the detector's 3D keypoints)."""
+    pose = lifter(lifter.input_features(rays, conf, world, world_present))
     zero = torch.zeros(len(rays), 3)
     rooted = body.from_rotmats(pose.rotmats, pose.betas, zero, NO_VERTICES).keypoints
     weights = conf * (conf >= MIN_CONFIDENCE)
@@ -92,6 +97,8 @@ def adapt_lifter(
     torch.manual_seed(config.seed)
     footage_rays = keypoint_rays(footage)[footage.has_person]
     footage_conf = footage.conf[footage.has_person]
+    footage_world = footage.world[footage.has_person]
+    footage_world_present = footage.world_present[footage.has_person]
     if len(footage_rays) == 0:
         raise ValueError("no frame of the footage has a person to adapt to")
     anchor = None
@@ -108,10 +115,13 @@ def adapt_lifter(
     for _ in tqdm(range(config.steps), desc="adapt", disable=not progress, mininterval=5):
         rows = torch.as_tensor(rng.integers(0, len(footage_rays), config.batch))
         rays, conf = footage_rays[rows], footage_conf[rows]
-        loss_2d, rotmats, _, projected = reprojection_loss(body, adapted, rays, conf)
+        world, world_present = footage_world[rows], footage_world_present[rows]
+        loss_2d, rotmats, _, projected = reprojection_loss(
+            body, adapted, rays, conf, world, world_present
+        )
         # Cycle: the prediction's own projection, through the network again.
         cycle_rays = projected.detach() * (conf[..., None] > 0)
-        second = adapted(ray_features(cycle_rays, conf))
+        second = adapted(adapted.input_features(cycle_rays, conf, world, world_present))
         loss_cycle = ((second.rotmats - rotmats.detach()) ** 2).sum((-1, -2)).mean()
         loss_prior = prior.nll(roma.rotmat_to_rotvec(rotmats[:, 1:])).mean()
         total = (

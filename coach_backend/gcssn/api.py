@@ -25,7 +25,6 @@ from coach_backend.gcssn.lifter import (
     LifterConfig,
     keypoint_rays,
     place_body,
-    ray_features,
 )
 from coach_backend.gcssn.network import GCSSN, NetworkConfig, Prediction
 from coach_backend.perception.mediapipe_source import box_around
@@ -140,7 +139,9 @@ class Reconstructor:
         body's keypoints onto the detected ones."""
         rays = keypoint_rays(reps)
         with torch.no_grad():
-            pose = self.net(ray_features(rays, reps.conf))
+            pose = self.net(
+                self.net.input_features(rays, reps.conf, reps.world, reps.world_present)
+            )
             zero = torch.zeros(len(reps), 3)
             rooted = self.body.from_rotmats(pose.rotmats, pose.betas, zero, NO_VERTICES)
             weights = reps.conf * (reps.conf >= PLACEMENT_MIN_CONFIDENCE)

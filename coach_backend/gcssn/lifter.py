@@ -18,11 +18,13 @@ import roma
 import torch
 from torch import nn
 
-from coach_backend.body.skeleton import NUM_BETAS, NUM_JOINTS, NUM_KEYPOINTS
+from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_BETAS, NUM_JOINTS, NUM_KEYPOINTS
 from coach_backend.perception.types import RepresentationBatch
 
 NETWORK_TYPE = "lifter"
 NUM_FEATURES = NUM_KEYPOINTS * 3 + 3  # centred ray (2) + confidence per keypoint; box centre, size
+NUM_WORLD_FEATURES = NUM_KEYPOINTS * 3 + 1  # the detector's 3D keypoints, and whether it gave any
+HIPS = (KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("right_hip"))
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class LifterConfig:
     hidden: int = 1024
     blocks: int = 3
     dropout: float = 0.0
+    # Also read the detector's own 3D keypoints (MediaPipe's world landmarks) when present.
+    world_input: bool = False
 
 
 @dataclass
@@ -59,6 +63,14 @@ def ray_features(rays: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
     return torch.cat([centred.flatten(1), conf, centre, torch.log(size)], dim=1)
 
 
+def world_features(world: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+    """(B,K,3) detector 3D keypoints + (B,) presence -> (B, NUM_WORLD_FEATURES): re-centred
+    between the hips (metres, camera axes), zeros when absent."""
+    centred = world - world[:, list(HIPS)].mean(1, keepdim=True)
+    keep = present.float()
+    return torch.cat([centred.flatten(1) * keep[:, None], keep[:, None]], dim=1)
+
+
 class ResidualBlock(nn.Module):
     def __init__(self, width: int, dropout: float) -> None:
         super().__init__()
@@ -85,7 +97,7 @@ def _rest_six_d() -> torch.Tensor:
 
 
 class KeypointLifter(nn.Module):
-    """(B, NUM_FEATURES) -> SMPL rotations (camera frame) and shape."""
+    """`input_features` -> SMPL rotations (camera frame) and shape."""
 
     network_type = NETWORK_TYPE
 
@@ -93,7 +105,8 @@ class KeypointLifter(nn.Module):
         super().__init__()
         self.config = config or LifterConfig()
         c = self.config
-        self.stem = nn.Sequential(nn.Linear(NUM_FEATURES, c.hidden), nn.GELU())
+        inputs = NUM_FEATURES + (NUM_WORLD_FEATURES if c.world_input else 0)
+        self.stem = nn.Sequential(nn.Linear(inputs, c.hidden), nn.GELU())
         self.blocks = nn.Sequential(*[ResidualBlock(c.hidden, c.dropout) for _ in range(c.blocks)])
         self.head = nn.Linear(c.hidden, NUM_JOINTS * 6 + NUM_BETAS)
         nn.init.zeros_(self.head.weight)
@@ -106,8 +119,26 @@ class KeypointLifter(nn.Module):
         rotmats = roma.special_gramschmidt(six_d.reshape(-1, NUM_JOINTS, 2, 3).transpose(2, 3))
         return LiftedPose(rotmats, out[:, NUM_JOINTS * 6 :])
 
+    def input_features(
+        self,
+        rays: torch.Tensor,
+        conf: torch.Tensor,
+        world: torch.Tensor | None = None,
+        world_present: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The network input for rays + confidences (+ the detector's 3D, if this network
+        reads it; absent when None)."""
+        features = ray_features(rays, conf)
+        if not self.config.world_input:
+            return features
+        if world is None or world_present is None:
+            world = torch.zeros(rays.shape[0], NUM_KEYPOINTS, 3)
+            world_present = torch.zeros(rays.shape[0], dtype=torch.bool)
+        return torch.cat([features, world_features(world, world_present)], dim=1)
+
     def lift(self, batch: RepresentationBatch) -> LiftedPose:
-        return self(ray_features(keypoint_rays(batch), batch.conf))
+        rays = keypoint_rays(batch)
+        return self(self.input_features(rays, batch.conf, batch.world, batch.world_present))
 
 
 def place_body(

@@ -82,6 +82,15 @@ def landmarks_to_surface(landmarks_xyv: np.ndarray) -> tuple[np.ndarray, np.ndar
     return pts, conf
 
 
+def world_to_surface(world_landmarks: np.ndarray) -> np.ndarray:
+    """(33, 3) BlazePose world landmarks -> (23, 3) in surface keypoint order (0 = no match)."""
+    out = np.zeros((NUM_KEYPOINTS, 3), np.float32)
+    for k, src in enumerate(MEDIAPIPE_TO_SURFACE):
+        if src is not None:
+            out[k] = world_landmarks[src]
+    return out
+
+
 def box_from_detection(
     landmarks_xyv: np.ndarray, mask: np.ndarray | None, config: PerceptionConfig
 ) -> CropBox:
@@ -107,8 +116,9 @@ def box_around(points: np.ndarray, mask: np.ndarray | None, config: PerceptionCo
 
 
 class MediaPipeDetector:
-    """`detect(frame_bgr) -> Representation` with MediaPipe Pose. Use as a context manager or
-    call `close()` to free the graph (it owns threads and a TFLite interpreter)."""
+    """`detect(frame_bgr) -> Representation` with MediaPipe Pose (`detect_with_world` also returns
+    MediaPipe's 3D world landmarks). Use as a context manager or call `close()` to free the graph
+    (it owns threads and a TFLite interpreter)."""
 
     def __init__(self, config: PerceptionConfig | None = None) -> None:
         import mediapipe as mp  # Imported lazily: heavy, and the body renderer doesn't need it.
@@ -135,6 +145,12 @@ class MediaPipeDetector:
         return cam
 
     def detect(self, frame_bgr: np.ndarray) -> Representation:
+        return self.detect_with_world(frame_bgr)[0]
+
+    def detect_with_world(self, frame_bgr: np.ndarray) -> tuple[Representation, np.ndarray | None]:
+        """`detect` plus MediaPipe's own 3D estimate: the 33 `pose_world_landmarks` as a (33, 3)
+        float64 array (metres, origin between the hips, axes as the camera's: x right, y down,
+        z away from the camera), or None when no person was found. One graph call for both."""
         if self._pose is None:
             raise RuntimeError("MediaPipeDetector is closed")
         if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or frame_bgr.dtype != np.uint8:
@@ -143,7 +159,7 @@ class MediaPipeDetector:
         camera = self.camera_for(w, h)
         result = self._pose.process(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
         if result.pose_landmarks is None:
-            return Representation.empty(camera, self.config.resolution)
+            return Representation.empty(camera, self.config.resolution), None
 
         lm = result.pose_landmarks.landmark
         # MediaPipe normalises by the image size with 0 = left *edge*; -0.5 -> pixel centres.
@@ -156,14 +172,21 @@ class MediaPipeDetector:
         silhouette = None
         if mask is not None:
             silhouette = np.clip(box.crop_image(mask), 0.0, 1.0)
-        return Representation(
+        world = None
+        # getattr: stand-in results (tests, other graphs) may not carry world landmarks.
+        world_lm = getattr(result, "pose_world_landmarks", None)
+        if world_lm is not None:
+            world = np.array([(p.x, p.y, p.z) for p in world_lm.landmark])
+        rep = Representation(
             keypoints=box.to_crop(pts.astype(np.float64)).astype(np.float32),
             confidences=conf,
             silhouette=silhouette,
             box=box,
             camera=camera,
             has_person=True,
+            world=None if world is None else world_to_surface(world),
         )
+        return rep, world
 
     def close(self) -> None:
         if self._pose is not None:

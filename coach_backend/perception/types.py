@@ -217,6 +217,8 @@ class Representation:
     silhouette: (R, R) float32 in [0, 1], or None when no mask is available.
     box: the crop in the full frame; camera: full-frame intrinsics.
     has_person: False -> everything else is a placeholder (`Representation.empty`).
+    world: (K, 3) float32, the detector's own 3D estimate of the keypoints (metres, origin
+        between the hips, camera axes), or None when the source has none (e.g. user keypoints).
     """
 
     keypoints: np.ndarray
@@ -225,6 +227,7 @@ class Representation:
     box: CropBox
     camera: Camera
     has_person: bool = True
+    world: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.keypoints = np.asarray(self.keypoints, dtype=np.float32)
@@ -240,6 +243,10 @@ class Representation:
             r = self.box.resolution
             if self.silhouette.shape != (r, r):
                 raise ValueError(f"silhouette must be ({r},{r}), got {self.silhouette.shape}")
+        if self.world is not None:
+            self.world = np.asarray(self.world, dtype=np.float32)
+            if self.world.shape != (k, 3):
+                raise ValueError(f"world must be ({k},3), got {self.world.shape}")
 
     @property
     def resolution(self) -> int:
@@ -281,7 +288,8 @@ class RepresentationBatch:
     keypoints (B,K,2) crop px; conf (B,K); silhouette (B,1,R,R), zeros where absent;
     silhouette_present (B,) bool; has_person (B,) bool; box (B,3) = (cx, cy, side) frame px;
     crop_intrinsics (B,4) = (fx, fy, cx, cy) of the crop camera; frame_intrinsics (B,4);
-    frame_size (B,2) = (width, height).
+    frame_size (B,2) = (width, height); world (B,K,3) the detector's 3D keypoints, zeros where
+    world_present (B,) bool is False (sources without 3D may leave both out).
     """
 
     keypoints: torch.Tensor
@@ -293,6 +301,15 @@ class RepresentationBatch:
     crop_intrinsics: torch.Tensor
     frame_intrinsics: torch.Tensor
     frame_size: torch.Tensor
+    world: torch.Tensor | None = None
+    world_present: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        b, k = self.keypoints.shape[:2]
+        if self.world is None:
+            self.world = torch.zeros(b, k, 3)
+        if self.world_present is None:
+            self.world_present = torch.zeros(b, dtype=torch.bool)
 
     @property
     def resolution(self) -> int:
@@ -321,6 +338,7 @@ class RepresentationBatch:
             box=CropBox(bcx, bcy, side, self.resolution),
             camera=Camera(fx, fy, cx, cy, w, h),
             has_person=bool(self.has_person[i]),
+            world=self.world[i].detach().cpu().numpy() if self.world_present[i] else None,
         )
 
 
@@ -349,4 +367,13 @@ def stack(reps: Sequence[Representation]) -> RepresentationBatch:
         frame_size=torch.tensor(
             [(rep.camera.width, rep.camera.height) for rep in reps], dtype=torch.float32
         ),
+        world=torch.from_numpy(
+            np.stack(
+                [
+                    rep.world if rep.world is not None else np.zeros((len(rep.keypoints), 3))
+                    for rep in reps
+                ]
+            ).astype(np.float32)
+        ),
+        world_present=torch.tensor([rep.world is not None for rep in reps]),
     )
