@@ -80,7 +80,12 @@ WHEELS = (  # (PyPI name, version, the folder of the wheel we need)
 VTEST_DEFAULT = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 LUNGE_DEFAULT = REPO.parent / "shared" / "data" / "media" / "lunge-barbell-pexels.jpg"
 CACHE_VERSION = 1  # bump when the perception cache layout changes
-BATCH_FIELDS = tuple(f.name for f in dataclasses.fields(RepresentationBatch))
+# The cached fields; the detector's 3D keypoints are rebuilt from the cached world landmarks.
+BATCH_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(RepresentationBatch)
+    if f.name not in ("world", "world_present")
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -571,7 +576,85 @@ def load_models(
             label = f"{card.get('name', path.stem)} ({path.name}){fit}"
             name = f"{path.stem}_fit{steps}" if steps else path.stem
             models.append(Model(name, label, rec, int(getattr(rec, "resolution", 64))))
+            if getattr(getattr(rec.net, "config", None), "world_input", False):
+                # The same network as `reconstruct_from_keypoints` users get it: 2D only.
+                models.append(
+                    Model(
+                        f"{name}_2d_only",
+                        f"{label}, 2D keypoints only (no MediaPipe 3D input)",
+                        KeypointsOnly(rec),
+                        int(rec.resolution),
+                    )
+                )
     return models, skipped
+
+
+class KeypointsOnly:
+    """A reconstructor seen through inputs without the detector's 3D keypoints."""
+
+    def __init__(self, reconstructor: object) -> None:
+        self.inner = reconstructor
+        self.net = reconstructor.net  # type: ignore[attr-defined]
+        self.body = reconstructor.body  # type: ignore[attr-defined]
+        self.refine_steps = reconstructor.refine_steps  # type: ignore[attr-defined]
+
+    def predict(self, batch: RepresentationBatch):  # noqa: ANN201
+        from dataclasses import replace
+
+        hidden = replace(batch, world_present=torch.zeros_like(batch.world_present))
+        return self.inner.predict(hidden)  # type: ignore[attr-defined]
+
+
+def adapted_models(
+    models: Sequence[Model],
+    clips: Sequence[Clip],
+    by_res: dict[int, dict[str, Perception]],
+    predictions: dict[str, dict[str, np.ndarray]],
+    steps: int,
+    timings: dict[str, float],
+) -> list[Model]:
+    """Test-time self-supervised adaptation (no labels): each lifter model is adapted to each
+    clip's own detections (2D reprojection, cycle, prior, mocap anchor), then run on that clip,
+    as `replay --adapt-steps` does for an athlete's clip. Fills `predictions`."""
+    from coach_backend.gcssn.adapt import AdaptConfig, adapt_lifter
+    from coach_backend.gcssn.api import Reconstructor
+    from coach_backend.gcssn.lifter import KeypointLifter
+
+    out = []
+    for model in models:
+        net = getattr(model.reconstructor, "net", None)
+        if (
+            not isinstance(net, KeypointLifter)
+            or model.reconstructor.refine_steps
+            or isinstance(model.reconstructor, KeypointsOnly)
+        ):
+            continue
+        name = f"{model.name}_adapted{steps}"
+        tm = time.perf_counter()
+        predictions[name] = {}
+        for clip in clips:
+            perception = by_res[model.resolution][clip.name]
+            if not perception.has_person.any():
+                predictions[name][clip.name] = predictions[model.name][clip.name]
+                continue
+            adapted, _ = adapt_lifter(
+                net,
+                perception.batch(),
+                AdaptConfig(steps=steps, batch=64),
+                body=model.reconstructor.body,
+                anchor_dataset=Path("data/cmu_smpl.npz"),
+                progress=False,
+            )
+            one = Model(
+                name, "", Reconstructor(adapted, model.reconstructor.body), model.resolution
+            )
+            predictions[name][clip.name] = predict_keypoints(one, perception)
+        frames = sum(len(p) for p in by_res[model.resolution].values())
+        timings[f"ms/{name}"] = (time.perf_counter() - tm) * 1000.0 / frames
+        label = f"{model.label} + {steps}-step test-time adaptation on the clip"
+        out.append(Model(name, label, model.reconstructor, model.resolution))
+        print(f"model {name}: {timings[f'ms/{name}']:.2f} ms/frame", flush=True)
+    return out
 
 
 def predict_keypoints(model: Model, perception: Perception, chunk: int = 256) -> np.ndarray:
@@ -1254,6 +1337,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=[],
         help="also evaluate each model with this many test-time fitting steps (repeatable)",
     )
+    ap.add_argument(
+        "--adapt-steps",
+        type=int,
+        default=0,
+        help="also evaluate each lifter adapted to each clip (self-supervised, no labels)",
+    )
     ap.add_argument("--no-figures", action="store_true")
     return ap.parse_args(argv)
 
@@ -1361,6 +1450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         frames = sum(len(p) for p in by_res[model.resolution].values())
         timings[f"ms/{model.name}"] = (time.perf_counter() - tm) * 1000.0 / frames
         print(f"model {model.name}: {timings[f'ms/{model.name}']:.2f} ms/frame", flush=True)
+    if args.adapt_steps:
+        models += adapted_models(models, clips, by_res, predictions, args.adapt_steps, timings)
     timings["models"] = time.perf_counter() - t0
     constant, constant_what = mean_pose_keypoints(args.dataset)
 

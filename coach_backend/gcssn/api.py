@@ -107,6 +107,12 @@ class Reconstructor:
             return PerceptionConfig().resolution
         return self.net.config.resolution
 
+    @property
+    def needs_silhouette(self) -> bool:
+        """Whether the network (or its refinement) reads the silhouette: the CNN GC-SSN does, the
+        lifter reads only keypoints (perception may then skip MediaPipe's mask)."""
+        return not isinstance(self.net, KeypointLifter)
+
     def predict(self, reps: RepresentationBatch) -> Reconstruction:
         b = len(reps)
         valid = reps.has_person.clone()
@@ -133,6 +139,19 @@ class Reconstructor:
             keypoints=masked(keypoints),
             valid=keep.astype(bool).reshape(b),
         )
+
+    def adapt(self, reps: RepresentationBatch, steps: int) -> list[dict[str, float]]:
+        """Adapt the lifter to these (unlabelled) representations of one clip, self-supervised
+        (`coach_backend.gcssn.adapt`), and use the adapted network from now on. Returns the
+        loss history. Only the lifter adapts; the CNN models raise ValueError."""
+        from coach_backend.gcssn.adapt import AdaptConfig, adapt_lifter
+
+        if not isinstance(self.net, KeypointLifter):
+            raise ValueError("only the lifter models can adapt to a clip")
+        self.net, history = adapt_lifter(
+            self.net, reps, AdaptConfig(steps=steps, batch=64), body=self.body, progress=False
+        )
+        return history
 
     def _lift(self, reps: RepresentationBatch) -> tuple[torch.Tensor, ...]:
         """Lifter: rotations and shape from the keypoints, then the translation that lays the
