@@ -126,7 +126,7 @@ def test_adaptation_fits_the_footage_and_leaves_the_input_model_alone(source) ->
     with torch.no_grad():
         start = float(reprojection_loss(body, net, rays, reps.conf)[0])
     adapted, history = adapt_lifter(
-        net, reps, AdaptConfig(steps=30, batch=32, lr=3e-3), body=body, progress=False
+        net, reps, AdaptConfig(steps=30, batch=32, lr=3e-3), body=body, anchor=False, progress=False
     )
     with torch.no_grad():
         end = float(reprojection_loss(body, adapted, rays, reps.conf)[0])

@@ -79,15 +79,55 @@ def reprojection_loss(
     return loss, pose.rotmats, pose.betas, projected
 
 
+def anchor_poses_path() -> Path:
+    """The shipped anchor poses, next to the shipped weights."""
+    from coach_backend.gcssn.api import DEFAULT_WEIGHTS
+
+    return DEFAULT_WEIGHTS.parent / "adapt_anchor_poses.npz"
+
+
+def write_anchor_poses(dataset: Path, path: Path, count: int = 4000, seed: int = 0) -> None:
+    """A small random subset of the mocap train split (world-frame global_orient, body_pose),
+    shipped so adaptation keeps its anchor on a user's machine, which has no CMU dataset."""
+    from coach_backend.mocap.dataset import load_motion_dataset
+
+    train = load_motion_dataset(dataset, "train")
+    rows = np.sort(np.random.default_rng(seed).choice(len(train), count, replace=False))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path,
+        global_orient=train.global_orient[rows].astype(np.float16),
+        body_pose=train.body_pose[rows].astype(np.float16),
+        source=np.array(f"{dataset.name}, train split, {count} random frames (seed {seed})"),
+    )
+
+
+def load_anchor_poses(path: Path | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(global_orient (N,3), body_pose (N,23,3)) from a dataset .npz or the shipped anchor file;
+    None when there is none."""
+    path = path or anchor_poses_path()
+    if not path.is_file():
+        return None
+    with np.load(path) as f:
+        if "trial_split" in f:  # a full dataset from mocap.build_dataset
+            from coach_backend.mocap.dataset import load_motion_dataset
+
+            train = load_motion_dataset(path, "train")
+            return train.global_orient, train.body_pose
+        return f["global_orient"].astype(np.float32), f["body_pose"].astype(np.float32)
+
+
 def adapt_lifter(
     lifter: KeypointLifter,
     footage: RepresentationBatch,
     config: AdaptConfig | None = None,
     body: BodyModel | None = None,
-    anchor_dataset: Path | None = None,
+    anchor: Path | None | bool = True,
     progress: bool = True,
 ) -> tuple[KeypointLifter, list[dict[str, float]]]:
-    """A copy of `lifter` adapted to `footage` (frames with a person); the input is unchanged."""
+    """A copy of `lifter` adapted to `footage` (frames with a person); the input is unchanged.
+    anchor: True = the shipped anchor poses, a path = those poses (or a dataset's train split),
+    False/None = no anchor batch (2D, cycle and prior only)."""
     from coach_backend.prior.model import load_pose_prior
 
     config = config or AdaptConfig()
@@ -101,12 +141,10 @@ def adapt_lifter(
     footage_world_present = footage.world_present[footage.has_person]
     if len(footage_rays) == 0:
         raise ValueError("no frame of the footage has a person to adapt to")
-    anchor = None
-    if anchor_dataset is not None:
-        from coach_backend.mocap.dataset import load_motion_dataset
-
-        train = load_motion_dataset(anchor_dataset, "train")
-        anchor = KeypointSampler(body, train.global_orient, train.body_pose, rng)
+    poses = None
+    if anchor:
+        poses = load_anchor_poses(None if anchor is True else Path(anchor))
+    sampler = KeypointSampler(body, *poses, rng) if poses is not None else None
     adapted = copy.deepcopy(lifter).train()
     for p in body.parameters():
         p.requires_grad_(False)
@@ -130,8 +168,8 @@ def adapt_lifter(
             + config.weight_prior * loss_prior
         )
         record = {"2d": float(loss_2d), "cycle": float(loss_cycle), "prior": float(loss_prior)}
-        if anchor is not None:
-            terms = supervised_losses(adapted, body, anchor.sample(config.batch))
+        if sampler is not None:
+            terms = supervised_losses(adapted, body, sampler.sample(config.batch))
             anchored = weighted_total(terms, LifterTrainConfig())
             total = total + config.weight_anchor * anchored
             record["anchor"] = float(anchored)
@@ -165,15 +203,34 @@ def main(argv: list[str] | None = None) -> None:
     from coach_backend.perception.types import RepresentationBatch as _Batch
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--video", type=Path, action="append", required=True)
+    parser.add_argument("--video", type=Path, action="append", default=[])
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
-    parser.add_argument("--export", type=Path, required=True)
+    parser.add_argument("--export", type=Path)
+    parser.add_argument(
+        "--write-anchor-poses",
+        action="store_true",
+        help="write the shipped anchor poses from --anchor-dataset, then exit",
+    )
     parser.add_argument("--steps", type=int, default=AdaptConfig.steps)
     parser.add_argument("--every-nth-frame", type=int, default=1)
-    parser.add_argument("--anchor-dataset", type=Path, default=Path("data/cmu_smpl.npz"))
+    parser.add_argument(
+        "--anchor-dataset",
+        type=Path,
+        default=Path("data/cmu_smpl.npz"),
+        help="mocap whose train split anchors the adaptation (default: it, else the shipped "
+        "anchor poses)",
+    )
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.write_anchor_poses:
+        if not args.anchor_dataset.is_file():
+            parser.error(f"{args.anchor_dataset} not found")
+        write_anchor_poses(args.anchor_dataset, anchor_poses_path())
+        print(f"wrote {anchor_poses_path()}")
+        return
+    if not args.video or args.export is None:
+        parser.error("--video and --export are required")
     for video in args.video:
         if not video.is_file():
             parser.error(f"{video} not found")
@@ -185,10 +242,8 @@ def main(argv: list[str] | None = None) -> None:
     if not found:
         parser.error("no person found in any video")
     footage = _Batch(**{k: torch.cat([getattr(b, k) for b in found]) for k in vars(found[0])})
-    anchor = args.anchor_dataset if args.anchor_dataset.is_file() else None
-    adapted, history = adapt_lifter(
-        lifter, footage, AdaptConfig(steps=args.steps), anchor_dataset=anchor
-    )
+    anchor = args.anchor_dataset if args.anchor_dataset.is_file() else True
+    adapted, history = adapt_lifter(lifter, footage, AdaptConfig(steps=args.steps), anchor=anchor)
     last = history[-50:]
     export_adapted(
         adapted,
