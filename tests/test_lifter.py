@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from scipy.spatial.transform import Rotation
 
 from coach_backend.body import load_body_model
 from coach_backend.gcssn import Reconstructor, reconstruct_from_keypoints
@@ -169,3 +170,35 @@ def test_keypoints_api_matches_the_representation_path(source) -> None:
     from_reps = Reconstructor(DEFAULT_WEIGHTS).predict(reps_again)
     np.testing.assert_allclose(from_keypoints.joints, from_reps.joints, atol=2e-3)
     assert PerceptionConfig().resolution == Reconstructor(DEFAULT_WEIGHTS).resolution
+
+
+def test_short_2d_fit_lays_the_body_onto_the_keypoints(source) -> None:
+    """From a deliberately wrong start (zero pose), the fit pulls the keypoints onto the
+    detections, and keeps the corrections small where the start was already right."""
+    from coach_backend.gcssn.lifter import reprojection_error
+    from coach_backend.gcssn.refine import fit_lifted_to_keypoints
+
+    body = load_body_model()
+    reps, truth = source.clean_batch(6)
+    rays = keypoint_rays(reps)
+    weights = reps.conf
+    start = torch.eye(3).repeat(6, 24, 1, 1)
+    orient = Rotation.from_rotvec(truth.params.global_orient.numpy()).as_matrix()
+    start[:, 0] = torch.as_tensor(orient, dtype=torch.float32)
+    betas = truth.params.betas
+
+    def error(rotmats: torch.Tensor) -> float:
+        rooted = body.from_rotmats(rotmats, betas, torch.zeros(6, 3), NO_VERTICES).keypoints
+        points = rooted + place_body(rooted, rays, weights)[:, None]
+        return float(reprojection_error(points, rays, weights).mean())
+
+    fitted, transl = fit_lifted_to_keypoints(body, start, betas, rays, weights, steps=30)
+    assert error(fitted) < 0.5 * error(start)
+    assert torch.isfinite(transl).all() and (transl[:, 2] > 0).all()
+
+
+def test_only_the_lifter_adapts() -> None:
+    from coach_backend.gcssn import GCSSN
+
+    with pytest.raises(ValueError, match="only the lifter"):
+        Reconstructor(GCSSN().eval()).adapt(None, 1)  # type: ignore[arg-type]
