@@ -37,6 +37,7 @@ from coach_backend.gcssn.synthetic import (
 from coach_backend.mocap.dataset import load_motion_dataset
 from coach_backend.perception.render import cluster_vertices
 from coach_backend.prior.model import load_pose_prior
+from coach_backend.resources import data_path, model_path
 
 # SMPL joints that MediaPipe's world landmarks also locate (limb joints), and their landmarks.
 LIMB_JOINTS = [16, 17, 18, 19, 20, 21, 1, 2, 4, 5, 7, 8]
@@ -181,11 +182,11 @@ def evaluate_rows(predicted_joints, predicted_vertices, truth_joints, truth_vert
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", type=Path, default=Path("data/cmu_smpl.npz"))
-    parser.add_argument("--lifter-weights", type=Path, default=Path("models/gcssn_lifter.pt"))
-    parser.add_argument("--self-weights", type=Path, default=Path("models/gcssn_self.pt"))
+    parser.add_argument("--dataset", type=Path, default=data_path("cmu_smpl.npz"))
+    parser.add_argument("--lifter-weights", type=Path, default=model_path("gcssn_lifter.pt"))
+    parser.add_argument("--self-weights", type=Path, default=model_path("gcssn_self.pt"))
     parser.add_argument(
-        "--supervised-weights", type=Path, default=Path("models/gcssn_supervised.pt")
+        "--supervised-weights", type=Path, default=model_path("gcssn_supervised.pt")
     )
     parser.add_argument("--window", type=int, default=30)
     parser.add_argument("--windows-per-trial", type=int, default=2)

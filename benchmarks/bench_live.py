@@ -1,7 +1,7 @@
-"""Live glass-to-pose latency over loopback and concurrent 640x480 sessions per machine.
+"""Live glass-to-pose latency over loopback and concurrent sessions (640x480 by default).
 
 Usage (repo root): ``python benchmarks/bench_live.py [--sessions 1 2 3] [--seconds 12]
-[--out benchmarks/results/live.md]``
+[--size 1280x720] [--weights models/X.pt] [--out benchmarks/results/live.md]``
 
 Two processes, so the measured server is not sharing its interpreter with the clients:
 - server (``--serve``, spawned): ``LiveServer`` (aiohttp + aiortc + gRPC) with the real
@@ -62,7 +62,7 @@ def read_stamp(image: np.ndarray) -> int:
 
 
 # -- server process --
-def serve(workdir: Path) -> None:
+def serve(workdir: Path, weights: Path | None) -> None:
     import torch
 
     from coach_backend.dashboard.sessions import default_pipeline_factory
@@ -71,14 +71,16 @@ def serve(workdir: Path) -> None:
     from coach_backend.pipeline import PipelineConfig
     from coach_backend.serve import LiveServer, ServeConfig
 
-    if DEFAULT_WEIGHTS.is_file():
-        weights_note, cfg = "trained", PipelineConfig()
+    if weights is not None:
+        weights_note, cfg = str(weights), PipelineConfig(weights=weights)
+    elif DEFAULT_WEIGHTS.is_file():
+        weights_note, cfg = f"trained ({DEFAULT_WEIGHTS.name})", PipelineConfig()
     else:  # same architecture and cost, untrained (weights not exported yet)
         from coach_backend.gcssn.network import GCSSN
 
         torch.manual_seed(0)
         weights_note, cfg = (
-            "untrained (no models/gcssn_self.pt)",
+            f"untrained (no {DEFAULT_WEIGHTS.name})",
             PipelineConfig(weights=GCSSN().eval()),
         )
     inner = default_pipeline_factory(cfg)
@@ -247,21 +249,30 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=12.0, help="measurement window per run")
     p.add_argument("--out", type=Path, default=None, help="write a markdown table here")
     p.add_argument("--workdir", type=Path, default=Path("/tmp/bench_live"))
+    p.add_argument("--size", default="640x480", help="camera frame size WxH (e.g. 1280x720)")
+    p.add_argument(
+        "--weights", type=Path, default=None, help="GC-SSN weights (default: the shipped ones)"
+    )
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.serve:
-        serve(a.workdir)
+        serve(a.workdir, a.weights)
         return
+    try:
+        width, height = (int(v) for v in a.size.lower().split("x"))
+    except ValueError:
+        p.error(f"--size must be WxH, got {a.size!r}")
 
     from coach_backend.ingest.testclip import render_clip
 
-    frames = render_clip(30)
+    frames = render_clip(30, (width, height))
     rows, weights = [], "?"
     for n in a.sessions:
         workdir = a.workdir / f"n{n}"
         workdir.mkdir(parents=True, exist_ok=True)
+        weights_args = [] if a.weights is None else ["--weights", str(a.weights)]
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", "--workdir", str(workdir)],
+            [sys.executable, __file__, "--serve", "--workdir", str(workdir), *weights_args],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert proc.stdout is not None
@@ -278,6 +289,8 @@ def main() -> None:
     machine = (f"{platform.platform()}, {os.cpu_count()} CPUs visible, python "
                f"{platform.python_version()}, load average before run {os.getloadavg()[0]:.1f}")  # fmt: skip
     lines = [
+        f"Camera frames {width}x{height} at 30 fps.",
+        "",
         "| live sessions | poses/s per session (min) | glass-to-pose p50 ms | p95 ms "
         "| server pipeline ms/frame | poses matched |",
         "|---:|---:|---:|---:|---:|---:|",

@@ -8,8 +8,8 @@ latency p50/p95, each as a ratio to MediaPipe alone), publishing to a real gRPC 
 loopback and recording to disk; the offline replay's speed vs real time with one and with
 several perception threads; bytes per frame on the wire; and jitter before/after smoothing
 with the smoother's lag (coach_backend.smoothing.metrics).
-Single torch thread (the pipeline default). Uses models/gcssn_self.pt when present, else an
-untrained GC-SSN (same architecture, same cost; accuracy figures then mean nothing).
+Single torch thread (the pipeline default). Uses the shipped default weights
+(`gcssn.api.DEFAULT_WEIGHTS`) when present, else an untrained GC-SSN (same architecture, same cost; accuracy figures then mean nothing).
 """
 
 from __future__ import annotations

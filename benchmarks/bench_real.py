@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_real.py                      # fetch media, run, write
     .venv/bin/python benchmarks/bench_real.py --max-frames 10      # quick run
-    .venv/bin/python benchmarks/bench_real.py --weights models/x.pt --weights models/y.pt
+    .venv/bin/python benchmarks/bench_real.py --weights a.pt --weights b.pt
 
 Media (nothing is committed; it is fetched into the git-ignored `.cache/real_media`):
 - Pose2Sim 0.10.49's `Demo_Batch` (PyPI wheel): two trials, each 4 synchronised, calibrated
@@ -56,6 +56,7 @@ from coach_backend.perception.types import (  # noqa: E402
     RepresentationBatch,
     stack,
 )
+from coach_backend.resources import data_path, models_dirs  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Constants
@@ -554,6 +555,13 @@ class Model:
     label: str
     reconstructor: object  # coach_backend.gcssn.api.Reconstructor
     resolution: int
+
+
+def shipped_weights() -> list[Path]:
+    """Every *.pt of the models folders (`coach_backend.resources`; an override shadows the
+    shipped file of the same name)."""
+    found = {p.name: p for folder in reversed(models_dirs()) for p in folder.glob("*.pt")}
+    return sorted(found.values())
 
 
 def load_models(
@@ -1319,8 +1327,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--lunge", type=Path, default=LUNGE_DEFAULT)
     ap.add_argument("--no-fetch", action="store_true", help="do not pip download missing wheels")
     ap.add_argument("--weights", type=Path, action="append", default=None,
-                    help="model weights (repeatable; default: every models/*.pt)")  # fmt: skip
-    ap.add_argument("--dataset", type=Path, default=REPO / "data" / "cmu_smpl.npz",
+                    help="model weights (repeatable; default: every shipped *.pt)")  # fmt: skip
+    ap.add_argument("--dataset", type=Path, default=data_path("cmu_smpl.npz"),
                     help="motion dataset for the constant average pose")  # fmt: skip
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
     ap.add_argument("--max-frames", type=int, default=None, help="frames per clip (quick runs)")
@@ -1371,7 +1379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("bench_real: real media unavailable (" + "; ".join(problems) + "); "
               "see --help for the paths (vtest.avi: apt-get install opencv-doc)", file=sys.stderr)  # fmt: skip
         return 2
-    weights = args.weights if args.weights else sorted((REPO / "models").glob("*.pt"))
+    weights = args.weights or shipped_weights()
     models, skipped = load_models(weights, args.refine_steps)
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)

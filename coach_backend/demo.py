@@ -12,11 +12,12 @@ import os
 import sys
 from pathlib import Path
 
+from coach_backend.resources import repo_path
+
 os.environ.setdefault("GLOG_minloglevel", "2")  # quiet MediaPipe's C++ logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO / "examples" / "walk_shot.mp4"
+EXAMPLE = repo_path("examples", "walk_shot.mp4")  # in the repository, not in the wheel
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,15 +28,15 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=EXAMPLE)
-    parser.add_argument("--out", type=Path, default=REPO / "out" / "walk_shot")
+    parser.add_argument("--out", type=Path, default=repo_path("out", "walk_shot"))
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
     args = parser.parse_args(argv)
 
     if not args.weights.is_file():
         print(
-            f"error: GC-SSN weights {args.weights} not found. They ship in models/; train and "
-            "export them with `python -m coach_backend.gcssn.train --export "
-            "models/gcssn_self.pt`.",
+            f"error: GC-SSN weights {args.weights} not found. They ship in "
+            f"{DEFAULT_WEIGHTS.parent}; train and export them with `python -m "
+            f"coach_backend.gcssn.train_lifter --export {DEFAULT_WEIGHTS}`.",
             file=sys.stderr,
         )
         return 1

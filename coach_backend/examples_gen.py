@@ -16,15 +16,15 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation, Slerp
 
-from coach_backend.body import BodyParams, load_body_model
+from coach_backend.body import NUM_BETAS, BodyParams, load_body_model
 from coach_backend.mocap import SmplMotion, load_bvh, retarget
 from coach_backend.perception import Camera, PerceptionConfig
 from coach_backend.perception.render import BodyRenderer
 from coach_backend.replay.video import write_video
+from coach_backend.resources import repo_path
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures" / "cmu"
-DEFAULT_OUT = REPO / "examples" / "walk_shot.mp4"
+FIXTURES = repo_path("tests", "fixtures", "cmu")
+DEFAULT_OUT = repo_path("examples", "walk_shot.mp4")
 FPS = 30.0
 SIZE = (640, 480)
 CAMERA_HEIGHT_M = 1.0  # camera on a tripod at hip height, looking horizontally
@@ -39,7 +39,7 @@ class Clip:
     global_orient: np.ndarray  # (T,3)
     body_pose: np.ndarray  # (T,23,3)
     transl: np.ndarray  # (T,3)
-    betas: np.ndarray  # (10,)
+    betas: np.ndarray  # (NUM_BETAS,)
     timestamps: np.ndarray  # (T,) seconds
 
 
@@ -88,7 +88,7 @@ def build_clip(pelvis_rest: np.ndarray, leg_scale: float) -> Clip:
     pose = np.concatenate([p1, blend_rv[:, 1:], p2])
     transl = np.concatenate([t1, blend_t, t2])
     n = len(go)
-    return Clip(go, pose, transl, np.zeros(10), np.arange(n) / FPS)
+    return Clip(go, pose, transl, np.zeros(NUM_BETAS), np.arange(n) / FPS)
 
 
 def render_frames(renderer: BodyRenderer, clip: Clip, camera: Camera):

@@ -13,8 +13,10 @@ from coach_backend.perception import SURFACE_KEYPOINT_NAMES, PerceptionConfig
 from coach_backend.perception.mediapipe_source import (
     MEDIAPIPE_TO_SURFACE,
     MediaPipeDetector,
+    box_around,
     landmarks_to_surface,
 )
+from coach_backend.perception.types import DEFAULT_MAX_INPUT_SIDE
 
 FIXTURE = Path(__file__).parent / "fixtures" / "lunge-barbell-pexels-320.jpg"
 
@@ -122,3 +124,122 @@ def test_close_and_bad_input() -> None:
     det.close()  # idempotent
     with pytest.raises(RuntimeError):
         det.detect(np.zeros((10, 10, 3), np.uint8))
+
+
+# ---- input size (PerceptionConfig.max_input_side) and the mask switch ---------------------------
+def upscaled_photo(factor: int = 4) -> np.ndarray:
+    """The fixture photo (320x479) at `factor` x its size: a stand-in for a phone frame, whose
+    picture has no more detail than a shrunk copy of it."""
+    frame = cv2.imread(str(FIXTURE))
+    h, w = frame.shape[:2]
+    return cv2.resize(frame, (w * factor, h * factor), interpolation=cv2.INTER_CUBIC)
+
+
+def detect(frame: np.ndarray, **config: object):
+    with MediaPipeDetector(PerceptionConfig(static_image_mode=True, **config)) as det:
+        return det.detect(frame)
+
+
+def test_default_input_size_is_native() -> None:
+    # Measured (benchmarks/bench_phone.py): shrinking saves no time once the mask is off.
+    assert PerceptionConfig().max_input_side == DEFAULT_MAX_INPUT_SIDE is None
+    with pytest.raises(ValueError):
+        PerceptionConfig(max_input_side=0)
+
+
+def test_graph_gets_the_shrunk_frame(monkeypatch) -> None:
+    frame = upscaled_photo()  # 1280 x 1916 (portrait)
+    seen: list[tuple[int, ...]] = []
+    with MediaPipeDetector(PerceptionConfig(static_image_mode=True, max_input_side=320)) as det:
+        real = det._pose.process
+        monkeypatch.setattr(det._pose, "process", lambda rgb: seen.append(rgb.shape) or real(rgb))
+        rep = det.detect(frame)
+        small = np.zeros((100, 200, 3), np.uint8)
+        assert det.input_image(small) is small  # smaller than the limit: untouched
+    assert seen == [(320, 214, 3)]  # the long side (the height) at 320
+    assert (rep.camera.width, rep.camera.height) == (1280, 1916)  # intrinsics: full frame
+
+
+# BlazePose landmarks that become surface keypoints, in surface order.
+REPORTED = [src for src in MEDIAPIPE_TO_SURFACE if src is not None]
+
+
+def test_shrunk_input_maps_back_to_full_frame_pixels_exactly(monkeypatch) -> None:
+    """MediaPipe's normalised coordinates run edge to edge in the shrunk frame as in the full
+    one: a landmark at normalised (u, v) is at (u * W - 0.5, v * H - 0.5) in the full frame,
+    and the mask (shrunk frame's size) lands where the same mask of the full frame would."""
+    full_w, full_h = 1920, 1080
+    rng = np.random.default_rng(0)
+    uv = np.column_stack([rng.uniform(0.3, 0.6, 33), rng.uniform(0.2, 0.9, 33)])
+    shapes: list[tuple[int, ...]] = []
+
+    def fake_process(rgb: np.ndarray) -> SimpleNamespace:
+        h, w = rgb.shape[:2]
+        shapes.append(rgb.shape)
+        mask = np.zeros((h, w), np.float32)  # the person: normalised x 0.25-0.65, y 0.1-0.95
+        mask[round(0.1 * h) : round(0.95 * h), round(0.25 * w) : round(0.65 * w)] = 1.0
+        landmarks = [SimpleNamespace(x=u, y=v, visibility=0.9) for u, v in uv]
+        return SimpleNamespace(
+            pose_landmarks=SimpleNamespace(landmark=landmarks), segmentation_mask=mask
+        )
+
+    reps = {}
+    for side in (None, 960, 1280):
+        with MediaPipeDetector(PerceptionConfig(max_input_side=side)) as det:
+            monkeypatch.setattr(det._pose, "process", fake_process)
+            reps[side] = det.detect(np.zeros((full_h, full_w, 3), np.uint8))
+    assert [s[:2] for s in shapes] == [(1080, 1920), (540, 960), (720, 1280)]
+    expected = uv * (full_w, full_h) - 0.5
+    native = reps[None]
+    for side, rep in reps.items():
+        ok = rep.confidences > 0
+        np.testing.assert_allclose(rep.keypoints_frame()[ok], expected[REPORTED], atol=1e-3)
+        # Box (keypoints U mask): within a pixel or two of the full-size mask's.
+        assert abs(rep.box.cx - native.box.cx) < 1.5 and abs(rep.box.cy - native.box.cy) < 1.5
+        assert abs(rep.box.side - native.box.side) < 3.0, side
+        assert np.abs(rep.silhouette - native.silhouette).mean() < 0.02, side
+
+
+def test_box_around_a_resized_mask() -> None:
+    mask = np.zeros((1080, 1920), np.float32)
+    mask[150:901, 480:1201] = 1.0
+    points = np.array([[700.0, 300.0], [900.0, 800.0]])
+    config = PerceptionConfig()
+    native = box_around(points, mask, config)
+    for size in ((960, 540), (1280, 720), (640, 360)):
+        small = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+        box = box_around(points, small, config, frame_size=(1920, 1080))
+        scale = 1920 / size[0]  # the mask's extent is known to about a (small) pixel
+        assert abs(box.cx - native.cx) <= scale and abs(box.cy - native.cy) <= scale
+        assert abs(box.side - native.side) <= 2.5 * scale
+
+
+@pytest.mark.parametrize("side", [320, 640, 960])
+def test_shrunk_input_keypoints_agree_with_native(side: int) -> None:
+    """The same picture at 1280x1916, fed natively and shrunk: keypoints (full-frame pixels)
+    within a couple of % of the person's height, same box and silhouette."""
+    frame = upscaled_photo()
+    native = detect(frame, max_input_side=None)
+    shrunk = detect(frame, max_input_side=side)
+    assert native.has_person and shrunk.has_person
+    ok = (native.confidences > 0.5) & (shrunk.confidences > 0.5)
+    assert ok.sum() >= 15
+    height = np.ptp(native.keypoints_frame()[ok, 1])
+    dist = np.linalg.norm(shrunk.keypoints_frame()[ok] - native.keypoints_frame()[ok], axis=1)
+    assert np.median(dist) / height < 0.015 and dist.max() / height < 0.04
+    assert abs(shrunk.box.cx - native.box.cx) < 0.01 * native.box.side
+    assert abs(shrunk.box.side - native.box.side) < 0.02 * native.box.side
+    iou = (
+        np.minimum(shrunk.silhouette, native.silhouette).sum()
+        / np.maximum(shrunk.silhouette, native.silhouette).sum()
+    )
+    assert iou > 0.9
+
+
+def test_segmentation_off_gives_the_same_keypoints_and_no_silhouette() -> None:
+    frame = cv2.imread(str(FIXTURE))
+    with_mask = detect(frame)
+    without = detect(frame, segmentation=False)
+    assert without.has_person and without.silhouette is None
+    np.testing.assert_allclose(without.keypoints_frame(), with_mask.keypoints_frame(), atol=0.01)
+    np.testing.assert_array_equal(without.confidences, with_mask.confidences)

@@ -21,7 +21,7 @@ from coach_backend.perception.render import (
 body_mod = pytest.importorskip("coach_backend.body")
 try:
     body_mod.resolve_model_path()
-except FileNotFoundError:  # pragma: no cover - only before models/open_body.npz exists
+except FileNotFoundError:  # pragma: no cover - only before the open body exists
     pytest.skip("no body model file", allow_module_level=True)
 
 BodyParams = body_mod.BodyParams

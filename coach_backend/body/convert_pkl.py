@@ -1,6 +1,7 @@
 """Convert an original SMPL ``.pkl`` into a chumpy-free ``.npz`` once.
 
-    python -m coach_backend.body.convert_pkl SMPL_NEUTRAL.pkl --out models/smpl/SMPL_NEUTRAL.npz
+    python -m coach_backend.body.convert_pkl SMPL_NEUTRAL.pkl \\
+        --out coach_backend/models/smpl/SMPL_NEUTRAL.npz
 
 The official SMPL pickles hold some arrays as chumpy objects, and chumpy no longer imports
 on modern numpy. Unpickling here swaps every chumpy class for a small stand-in that keeps

@@ -2,7 +2,8 @@
 
 Files are loaded by smplx's own ``SMPL`` class (through ``data_struct``, since smplx opens
 files by path only as pickles) and skinned with smplx's ``lbs`` primitives. The open body
-(``models/open_body.npz``) ships with the project; a real SMPL file is a drop-in.
+(``open_body.npz``, package data: see `coach_backend.resources`) ships with the project; a real
+SMPL file is a drop-in.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from collections.abc import Container
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -27,13 +29,20 @@ from coach_backend.body.skeleton import (
     SMPL_JOINT_NAMES,
 )
 from coach_backend.body.smpl_keypoints import smpl_keypoint_regressor
+from coach_backend.resources import model_path, smpl_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OPEN_BODY_PATH = REPO_ROOT / "models" / "open_body.npz"
+OPEN_BODY_FILE = "open_body.npz"
+SMPL_NEUTRAL_FILE = "SMPL_NEUTRAL.npz"
+# Defaults as resolved at import; `resolve_model_path` re-reads the environment on each call.
+OPEN_BODY_PATH = model_path(OPEN_BODY_FILE)
 # Where users put real SMPL files (converted with `python -m coach_backend.body.convert_pkl`).
-SMPL_DIR = REPO_ROOT / "models" / "smpl"
-SMPL_NEUTRAL_PATH = SMPL_DIR / "SMPL_NEUTRAL.npz"
+SMPL_DIR = smpl_dir()
+SMPL_NEUTRAL_PATH = SMPL_DIR / SMPL_NEUTRAL_FILE
 ENV_VAR = "COACH_BODY_MODEL"
+# The body model's name, as `BodyModel.name`, SessionInfo.body_model and recordings give it:
+# clients holding a mesh of one body must not apply betas of another.
+OPEN_BODY_NAME = "open_body"
+SMPL_NAME = "smpl"
 
 
 @dataclass
@@ -93,8 +102,8 @@ class BodyOutput:
 
 
 def resolve_model_path(path: str | Path | None = None) -> Path:
-    """Pick the body file: explicit path > $COACH_BODY_MODEL > models/smpl/SMPL_NEUTRAL.npz
-    (if the user put one there) > the shipped open body."""
+    """Pick the body file: explicit path > $COACH_BODY_MODEL > <models>/smpl/SMPL_NEUTRAL.npz
+    (if the user put one there; see `coach_backend.resources`) > the shipped open body."""
     configured = path if path is not None else os.environ.get(ENV_VAR)
     if configured:
         resolved = Path(configured).expanduser()
@@ -106,14 +115,34 @@ def resolve_model_path(path: str | Path | None = None) -> Path:
                 f"--out {resolved}) or unset it to use the open body."
             )
         return resolved
-    if SMPL_NEUTRAL_PATH.is_file():
-        return SMPL_NEUTRAL_PATH
-    if not OPEN_BODY_PATH.is_file():
+    smpl_neutral = smpl_dir() / SMPL_NEUTRAL_FILE
+    if smpl_neutral.is_file():
+        return smpl_neutral
+    open_body = model_path(OPEN_BODY_FILE)
+    if not open_body.is_file():
         raise FileNotFoundError(
-            f"the open body {OPEN_BODY_PATH} is missing; rebuild it with "
+            f"the open body {open_body} is missing; rebuild it with "
             "python -m coach_backend.body.build_open_body"
         )
-    return OPEN_BODY_PATH
+    return open_body
+
+
+def body_model_name(path: str | Path | None = None) -> str:
+    """The name of the body `load_body_model(path)` runs (without loading it): ``open_body``
+    for the shipped body or a rebuild of it, ``smpl`` for a real SMPL file."""
+    resolved = resolve_model_path(path)
+    if resolved not in _NAMES:  # callers ask per session: read each file's directory once
+        with np.load(resolved, allow_pickle=False) as data:  # the zip directory only
+            _NAMES[resolved] = _name_of(data.files)
+    return _NAMES[resolved]
+
+
+_NAMES: dict[Path, str] = {}
+
+
+def _name_of(keys: Container[str]) -> str:
+    # Only the open body carries its own surface-keypoint regressor (build_open_body.py).
+    return OPEN_BODY_NAME if "keypoint_regressor" in keys else SMPL_NAME
 
 
 def load_body_struct(path: Path) -> Struct:
@@ -148,7 +177,7 @@ class BodyModel(torch.nn.Module):
         # i.e. for every public SMPL file and ours; it would land in every CLI's output.
         with contextlib.redirect_stdout(io.StringIO()):
             smpl = smplx.SMPL(model_path=str(self.path), data_struct=struct, num_betas=NUM_BETAS)
-        self.name = "open_body" if "keypoint_regressor" in struct.__dict__ else "smpl"
+        self.name = _name_of(struct.__dict__)
         self.faces: np.ndarray = np.asarray(smpl.faces, dtype=np.int64)
         self.register_buffer("v_template", smpl.v_template)
         self.register_buffer("shapedirs", smpl.shapedirs)

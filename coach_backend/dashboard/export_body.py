@@ -1,8 +1,8 @@
 """Export the OPEN body's mesh + skinning for the web avatar: ``static/body.json`` + ``body.bin``.
 
 ``python -m coach_backend.dashboard.export_body`` (run at build time; the output is committed).
-Always the open body (``models/open_body.npz``): real SMPL files are licence-gated and must never
-end up in a served asset, even when ``$COACH_BODY_MODEL`` points at one.
+Always the open body (the shipped ``open_body.npz``): real SMPL files are licence-gated and must
+never end up in a served asset, even when ``$COACH_BODY_MODEL`` points at one.
 
 body.bin (little-endian), counts and offsets in body.json:
   positions  float32 (V, 3)  rest vertices (zero pose, betas 0), metres, SMPL body frame (y up)

@@ -275,7 +275,9 @@ class SessionManager:
         tokens = SessionTokens.new()
         path = self.config.recordings_dir / f"{session_id}{RECORDING_SUFFIX}"
         session = Session(session_id, tokens, time.time() + self.config.token_ttl_s, path)
-        info = make_session_info(session_id, body_model=_body_model_name(), fps=self.config.fps)
+        # body_model: the default body, which the default pipeline runs (a pipeline running
+        # another one corrects it before its first frame).
+        info = make_session_info(session_id, fps=self.config.fps)
         # gRPC subscribers (headset, recorder tools) use the coach or viewer token.
         loop = asyncio.get_running_loop()
         # SessionRecorder fsyncs the new file and its directory: off the loop.
@@ -532,12 +534,3 @@ def _record_timing(session: Session, result: Any) -> None:
         stages = {k: float(getattr(lat, k)) for k in lat.__dataclass_fields__}
         stages["total"] = float(lat.total)
     session.timing = _Timing(stages, bool(getattr(result, "valid", False)))
-
-
-def _body_model_name() -> str:
-    from ..body import OPEN_BODY_PATH, resolve_model_path
-
-    try:
-        return "open_body" if resolve_model_path() == OPEN_BODY_PATH else "smpl_neutral"
-    except Exception:
-        return "open_body"

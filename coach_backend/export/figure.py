@@ -19,6 +19,7 @@ import numpy as np
 from coach_backend.mocap import load_bvh, retarget
 from coach_backend.mocap.build_dataset import body_placement
 from coach_backend.recorder import SessionRecorder
+from coach_backend.resources import repo_path
 from coach_backend.stream import encode_poses, make_session_info, pb
 from coach_backend.viz import draw_mesh, orthographic
 
@@ -26,8 +27,7 @@ from .gltf import export_animation_glb
 from .gltf_read import load_glb_rig
 from .motion import load_motion
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = REPO_ROOT / "tests" / "fixtures" / "cmu" / "006_15_shot.bvh"
+FIXTURE = repo_path("tests", "fixtures", "cmu", "006_15_shot.bvh")
 _T0_US = 1_700_000_000_000_000
 
 

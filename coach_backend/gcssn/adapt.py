@@ -1,7 +1,8 @@
 """Self-supervised adaptation of the lifter to real, unlabelled footage (the seed's claim, tested).
 
     python -m coach_backend.gcssn.adapt --video clip.mp4 [--video ...] \\
-        --weights models/gcssn_lifter.pt --export models/gcssn_lifter_adapted.pt
+        --weights coach_backend/models/gcssn_lifter.pt \\
+        --export coach_backend/models/gcssn_lifter_adapted.pt
 
 The detector's keypoints of the footage are the only input; no 3D truth is used. Losses, as the
 GC-SSN poster describes them for the keypoint half of the representation:
@@ -42,6 +43,7 @@ from coach_backend.gcssn.train_lifter import (
     weighted_total,
 )
 from coach_backend.perception.types import RepresentationBatch
+from coach_backend.resources import data_path, model_path
 
 NO_VERTICES = torch.zeros(0, dtype=torch.long)
 MIN_CONFIDENCE = 0.5  # keypoints below this do not pull in the 2D loss (occluded, guessed)
@@ -80,10 +82,8 @@ def reprojection_loss(
 
 
 def anchor_poses_path() -> Path:
-    """The shipped anchor poses, next to the shipped weights."""
-    from coach_backend.gcssn.api import DEFAULT_WEIGHTS
-
-    return DEFAULT_WEIGHTS.parent / "adapt_anchor_poses.npz"
+    """The shipped anchor poses (`coach_backend.resources`)."""
+    return model_path("adapt_anchor_poses.npz")
 
 
 def write_anchor_poses(dataset: Path, path: Path, count: int = 4000, seed: int = 0) -> None:
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--anchor-dataset",
         type=Path,
-        default=Path("data/cmu_smpl.npz"),
+        default=data_path("cmu_smpl.npz"),
         help="mocap whose train split anchors the adaptation (default: it, else the shipped "
         "anchor poses)",
     )

@@ -27,7 +27,7 @@ from coach_backend.gcssn.lifter import (
     place_body,
 )
 from coach_backend.gcssn.network import GCSSN, NetworkConfig, Prediction
-from coach_backend.perception.mediapipe_source import box_around
+from coach_backend.perception.crop import box_around
 from coach_backend.perception.types import (
     Camera,
     PerceptionConfig,
@@ -35,9 +35,9 @@ from coach_backend.perception.types import (
     RepresentationBatch,
     stack,
 )
+from coach_backend.resources import model_path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_WEIGHTS = REPO_ROOT / "models" / "gcssn_lifter.pt"
+DEFAULT_WEIGHTS = model_path("gcssn_lifter.pt")
 NO_VERTICES = torch.zeros(0, dtype=torch.long)
 # Keypoints below this confidence do not pull on the body's placement (occluded, guessed).
 PLACEMENT_MIN_CONFIDENCE = 0.3

@@ -19,6 +19,7 @@ from coach_backend.gcssn.synthetic import SyntheticSource, ViewConfig
 from coach_backend.mocap.dataset import load_motion_dataset
 from coach_backend.perception import PerceptionConfig, stack
 from coach_backend.perception.mediapipe_source import MediaPipeDetector
+from coach_backend.resources import data_path
 from coach_backend.viz import draw_mesh, orthographic, perspective
 
 PREDICTED = (90, 200, 90)  # BGR green
@@ -105,7 +106,7 @@ def photo_row(reconstructor: Reconstructor, photo: Path, height: int) -> np.ndar
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
-    parser.add_argument("--dataset", type=Path, default=Path("data/cmu_smpl.npz"))
+    parser.add_argument("--dataset", type=Path, default=data_path("cmu_smpl.npz"))
     parser.add_argument(
         "--photo", type=Path, default=Path("../shared/data/media/lunge-barbell-pexels.jpg")
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import roma
 import torch
 
-from coach_backend.body import BodyModel
+from coach_backend.body import NUM_BETAS, NUM_JOINTS, BodyModel
 from coach_backend.gcssn.geometry import pelvis_position, rest_pelvis
 from coach_backend.gcssn.losses import (
     LossWeights,
@@ -46,10 +46,10 @@ def mean_initialisation(reps: RepresentationBatch) -> Prediction:
     from coach_backend.gcssn.network import _mean_parameters
 
     b = len(reps)
-    rot = torch.eye(3).repeat(b, 24, 1, 1)
+    rot = torch.eye(3).repeat(b, NUM_JOINTS, 1, 1)
     rot[:, 0] = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
     camera = _mean_parameters()[-3:].expand(b, 3).clone()
-    return Prediction(rot, torch.zeros(b, 10), camera)
+    return Prediction(rot, torch.zeros(b, NUM_BETAS), camera)
 
 
 def fit_to_representation(

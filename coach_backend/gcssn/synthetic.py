@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
-from coach_backend.body import BodyModel, BodyParams
+from coach_backend.body import NUM_BETAS, BodyModel, BodyParams
 from coach_backend.gcssn.geometry import rest_pelvis
 from coach_backend.perception.render import MEDIAPIPE_MISSING, BodyRenderer
 from coach_backend.perception.types import Camera, PerceptionConfig, RepresentationBatch
@@ -100,7 +100,7 @@ def sample_views(
         deg(rng.uniform(*view.roll_deg, n)),
     )
     orient = Rotation.from_matrix(rot) * Rotation.from_rotvec(global_orient)
-    betas = np.clip(rng.normal(0, view.betas_sd, (n, 10)), -2.5, 2.5)
+    betas = np.clip(rng.normal(0, view.betas_sd, (n, NUM_BETAS)), -2.5, 2.5)
     depth = rng.uniform(*view.distance_m, n)
     half_w = depth * (camera.width / 2) / camera.fx
     half_h = depth * (camera.height / 2) / camera.fy

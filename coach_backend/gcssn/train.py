@@ -42,8 +42,9 @@ from coach_backend.mocap.dataset import load_motion_dataset
 from coach_backend.perception.render import cluster_vertices
 from coach_backend.perception.types import Camera, RepresentationBatch
 from coach_backend.prior.model import load_pose_prior
+from coach_backend.resources import data_path
 
-DEFAULT_DATASET = Path("data/cmu_smpl.npz")
+DEFAULT_DATASET = data_path("cmu_smpl.npz")
 
 
 @dataclass

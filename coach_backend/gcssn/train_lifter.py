@@ -1,6 +1,7 @@
 """Train the GC-SSN lifter on a CPU from retargeted mocap, one resumable command.
 
-    python -m coach_backend.gcssn.train_lifter --steps 30000 --export models/gcssn_lifter.pt
+    python -m coach_backend.gcssn.train_lifter --steps 30000 \\
+        --export coach_backend/models/gcssn_lifter.pt
 
 Every batch is made afresh: CMU poses (left/right mirrored half of the time) on a random body
 shape, seen by a random camera (any yaw, elevation, roll, distance, field of view, frame shape,
@@ -44,8 +45,9 @@ from coach_backend.perception.detector_offsets import (
     load_detector_offsets,
 )
 from coach_backend.prior.poses import mirror_body_pose
+from coach_backend.resources import data_path
 
-DEFAULT_DATASET = Path("data/cmu_smpl.npz")
+DEFAULT_DATASET = data_path("cmu_smpl.npz")
 NO_VERTICES = torch.zeros(0, dtype=torch.long)
 # MediaPipe has no small toes: they are always missing at inference, so always in training.
 ALWAYS_MISSING = [KEYPOINT_NAMES.index(n) for n in ("left_small_toe", "right_small_toe")]

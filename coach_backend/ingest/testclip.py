@@ -42,7 +42,7 @@ def squat_poses(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def render_clip(n: int = 30, size: tuple[int, int] = SIZE) -> list[np.ndarray]:
     """n BGR frames (one squat cycle)."""
-    from coach_backend.body import BodyParams, load_body_model
+    from coach_backend.body import NUM_BETAS, BodyParams, load_body_model
     from coach_backend.perception import Camera, PerceptionConfig
     from coach_backend.perception.render import BodyRenderer
 
@@ -59,7 +59,7 @@ def render_clip(n: int = 30, size: tuple[int, int] = SIZE) -> list[np.ndarray]:
         params = BodyParams(
             global_orient=torch.tensor(go[i : i + 1], dtype=torch.float32),
             body_pose=torch.tensor(pose[i : i + 1], dtype=torch.float32),
-            betas=torch.zeros(1, 10),
+            betas=torch.zeros(1, NUM_BETAS),
             transl=torch.tensor((pelvis_cam - pelvis_rest)[None], dtype=torch.float32),
         )
         frames.append(renderer.render_shaded(params, camera, supersample=1))

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from coach_backend.mocap.bvh import load_bvh
 from coach_backend.mocap.dataset import MotionDataset, save_motion_dataset, split_of
 from coach_backend.mocap.retarget import retarget, smpl_transl
+from coach_backend.resources import data_path
 
 DEFAULT_CMU_DIR = Path("../shared/data/mocap/cmu")
 # Hip-joint height of the CC_Base rig above the floor in its T-pose (007_04 frame 0), metres.
@@ -93,7 +94,7 @@ def build(
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--cmu-dir", type=Path, default=DEFAULT_CMU_DIR, help="folder of CMU .bvh")
-    ap.add_argument("--out", type=Path, default=Path("data/cmu_smpl.npz"), help="output .npz")
+    ap.add_argument("--out", type=Path, default=data_path("cmu_smpl.npz"), help="output .npz")
     ap.add_argument("--fps", type=float, default=30.0, help="output frame rate (integer step)")
     ap.add_argument("--body-model", default=None, help="body file for transl (default: project's)")
     ap.add_argument(

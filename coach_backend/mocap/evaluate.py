@@ -18,6 +18,7 @@ import numpy as np
 
 from coach_backend.mocap.dataset import load_motion_dataset
 from coach_backend.mocap.skeleton import SMPL_JOINT_NAMES
+from coach_backend.resources import data_path
 
 # Joints whose CC and SMPL placements agree best (limb joints).
 LIMB_JOINTS = (1, 2, 4, 5, 7, 8, 16, 17, 18, 19, 20, 21)
@@ -103,7 +104,7 @@ def evaluate(dataset: Path, split: str = "all") -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--dataset", type=Path, default=Path("data/cmu_smpl.npz"))
+    ap.add_argument("--dataset", type=Path, default=data_path("cmu_smpl.npz"))
     ap.add_argument("--out", type=Path, default=None, help="write a markdown table here")
     args = ap.parse_args(argv)
     rows = []

@@ -19,8 +19,9 @@ import numpy as np  # noqa: E402
 from coach_backend.mocap.bvh import load_bvh  # noqa: E402
 from coach_backend.mocap.retarget import retarget  # noqa: E402
 from coach_backend.mocap.skeleton import SMPL_PARENTS  # noqa: E402
+from coach_backend.resources import repo_path  # noqa: E402
 
-FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "cmu"
+FIXTURES = repo_path("tests", "fixtures", "cmu")
 PANELS = (("007_08_walk.bvh", "walk", (10, 25, 40)), ("006_15_shot.bvh", "jump shot", (30, 50, 62)))
 LEFT = {1, 4, 7, 10, 13, 16, 18, 20, 22}
 

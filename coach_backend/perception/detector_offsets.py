@@ -14,8 +14,9 @@ body's axes in the rest (T-) pose, so offsets read in body terms: x = the body's
 z = forward (for arm joints x runs along the T-pose arm, for leg joints y along the leg).
 
 `python -m coach_backend.perception.detector_offsets` renders, detects, fits, validates on renders
-of held-out (test-split) motion and writes `models/mediapipe_keypoint_offsets.json`. Training
-code uses `load_detector_offsets` + `apply_detector_offsets`.
+of held-out (test-split) motion and writes `mediapipe_keypoint_offsets.json` into the shipped
+models (`coach_backend.resources`). Training code uses `load_detector_offsets` +
+`apply_detector_offsets`.
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from coach_backend.body.model import REPO_ROOT
 from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_JOINTS, NUM_KEYPOINTS
 from coach_backend.perception.render import MEDIAPIPE_MISSING
+from coach_backend.resources import data_path, model_path, source_root
 
-DEFAULT_PATH = REPO_ROOT / "models" / "mediapipe_keypoint_offsets.json"
-DEFAULT_DATASET = REPO_ROOT / "data" / "cmu_smpl.npz"
+DEFAULT_PATH = model_path("mediapipe_keypoint_offsets.json")
+DEFAULT_DATASET = data_path("cmu_smpl.npz")
 
 VISIBILITY_MIN = 0.7  # MediaPipe landmark visibility kept for fitting and validation
 TRIM = 0.1  # fraction of the largest residuals left out of each refit
@@ -455,9 +456,9 @@ def main(argv: list[str] | None = None) -> None:
         report = validate(hold, fit["anchors"], fit["offsets"])
         seconds += float(hold.seconds)
     detected = int(np.isfinite(fit_obs.landmarks[:, 0, 0]).sum())
-    dataset = args.dataset.resolve()
-    if dataset.is_relative_to(REPO_ROOT):
-        dataset = dataset.relative_to(REPO_ROOT)
+    dataset, root = args.dataset.resolve(), source_root()
+    if root is not None and dataset.is_relative_to(root):  # the card names no local folders
+        dataset = dataset.relative_to(root)
     command = (
         f"python -m coach_backend.perception.detector_offsets --dataset {dataset} "
         f"--frames {args.frames} --holdout-frames {args.holdout_frames} --seed {args.seed}"

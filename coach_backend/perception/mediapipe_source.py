@@ -11,7 +11,11 @@ Confidence = BlazePose `visibility` (probability that the landmark is in frame a
 kept as is, so occluded joints keep a low confidence instead of being dropped or invented.
 
 Silhouette: BlazePose's segmentation mask (soft, [0, 1]) resampled into the same crop; None if the
-graph returned no mask.
+graph returned no mask or `PerceptionConfig.segmentation` is off.
+
+Input size: frames with a long side above `PerceptionConfig.max_input_side` are shrunk (INTER_AREA)
+before the graph; MediaPipe's normalised coordinates run edge to edge in the shrunk frame as in
+the full one, so keypoints, box and silhouette come out in full-frame pixels exactly.
 
 One person only. BlazePose detects a single person: in `static_image_mode` every frame runs the
 person detector and keeps its highest-scoring detection; in video mode (default) the detector
@@ -33,13 +37,14 @@ from types import TracebackType
 import cv2
 import numpy as np
 
+from coach_backend.perception.crop import box_around  # noqa: F401  (re-exported)
 from coach_backend.perception.types import (
     NUM_KEYPOINTS,
     Camera,
     CropBox,
     PerceptionConfig,
     Representation,
-    square_box,
+    fit_within,
 )
 
 # BlazePose landmark index for each surface keypoint (None = no counterpart -> confidence 0).
@@ -92,27 +97,18 @@ def world_to_surface(world_landmarks: np.ndarray) -> np.ndarray:
 
 
 def box_from_detection(
-    landmarks_xyv: np.ndarray, mask: np.ndarray | None, config: PerceptionConfig
+    landmarks_xyv: np.ndarray,
+    mask: np.ndarray | None,
+    config: PerceptionConfig,
+    frame_size: tuple[int, int] | None = None,
 ) -> CropBox:
-    """Crop box around confident landmarks (all 33: hands/feet extend the box) U mask > 0.5."""
+    """Crop box around confident landmarks (all 33: hands/feet extend the box) U mask > 0.5
+    (`frame_size` as in `box_around`)."""
     conf = landmarks_xyv[:, 2]
     pts = landmarks_xyv[conf >= config.box_keypoint_threshold, :2]
     if len(pts) == 0:  # Nothing confident: fall back to all landmarks rather than no box.
         pts = landmarks_xyv[:, :2]
-    return box_around(pts, mask, config)
-
-
-def box_around(points: np.ndarray, mask: np.ndarray | None, config: PerceptionConfig) -> CropBox:
-    """The crop box around (N,2) frame points united with a full-frame mask > 0.5, by the
-    shared margin rule. Used by every source that starts from 2D points."""
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    if mask is not None:
-        ys, xs = np.nonzero(mask > 0.5)
-        if len(xs):
-            lo = np.minimum(lo, [xs.min(), ys.min()])
-            hi = np.maximum(hi, [xs.max(), ys.max()])
-    cx, cy, side = square_box(lo, hi, config.margin, config.min_box_side)
-    return CropBox(float(cx), float(cy), float(side), config.resolution)
+    return box_around(pts, mask, config, frame_size)
 
 
 class MediaPipeDetector:
@@ -128,8 +124,8 @@ class MediaPipeDetector:
             static_image_mode=self.config.static_image_mode,
             model_complexity=1,  # The only complexity bundled in the wheel (others download).
             smooth_landmarks=self.config.smooth_landmarks,
-            enable_segmentation=True,
-            smooth_segmentation=self.config.smooth_segmentation,
+            enable_segmentation=self.config.segmentation,
+            smooth_segmentation=self.config.smooth_segmentation and self.config.segmentation,
             min_detection_confidence=self.config.min_detection_confidence,
             min_tracking_confidence=self.config.min_tracking_confidence,
         )
@@ -144,6 +140,14 @@ class MediaPipeDetector:
             )
         return cam
 
+    def input_image(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """The frame as the graph gets it: shrunk to `config.max_input_side` if larger."""
+        h, w = frame_bgr.shape[:2]
+        size = fit_within(w, h, self.config.max_input_side)
+        if size == (w, h):
+            return frame_bgr
+        return cv2.resize(frame_bgr, size, interpolation=cv2.INTER_AREA)
+
     def detect(self, frame_bgr: np.ndarray) -> Representation:
         return self.detect_with_world(frame_bgr)[0]
 
@@ -157,21 +161,22 @@ class MediaPipeDetector:
             raise ValueError(f"expected an (H, W, 3) uint8 BGR frame, got {frame_bgr.shape}")
         h, w = frame_bgr.shape[:2]
         camera = self.camera_for(w, h)
-        result = self._pose.process(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
+        result = self._pose.process(cv2.cvtColor(self.input_image(frame_bgr), cv2.COLOR_BGR2RGB))
         if result.pose_landmarks is None:
             return Representation.empty(camera, self.config.resolution), None
 
         lm = result.pose_landmarks.landmark
         # MediaPipe normalises by the image size with 0 = left *edge*; -0.5 -> pixel centres.
+        # A shrunk input spans the same edges, so this is the full frame's position exactly.
         xyv = np.array([(p.x * w - 0.5, p.y * h - 0.5, p.visibility) for p in lm], np.float64)
         mask = result.segmentation_mask
         if mask is not None:
             mask = np.asarray(mask, dtype=np.float32)
-        box = box_from_detection(xyv, mask, self.config)
+        box = box_from_detection(xyv, mask, self.config, frame_size=(w, h))
         pts, conf = landmarks_to_surface(xyv)
         silhouette = None
-        if mask is not None:
-            silhouette = np.clip(box.crop_image(mask), 0.0, 1.0)
+        if mask is not None:  # (the size of the graph's input, maybe shrunk)
+            silhouette = np.clip(box.crop_image(mask, frame_size=(w, h)), 0.0, 1.0)
         world = None
         # getattr: stand-in results (tests, other graphs) may not carry world landmarks.
         world_lm = getattr(result, "pose_world_landmarks", None)

@@ -18,14 +18,11 @@ import cv2
 import numpy as np
 import torch
 
-# COCO-17 then COCO-WholeBody feet (docs/CONTRIBUTING-internal.md). Index = position in arrays.
-SURFACE_KEYPOINT_NAMES: tuple[str, ...] = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
-    "left_big_toe", "left_small_toe", "left_heel", "right_big_toe", "right_small_toe", "right_heel",
-)  # fmt: skip
-NUM_KEYPOINTS = len(SURFACE_KEYPOINT_NAMES)
+from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_KEYPOINTS
+
+# The body's surface keypoints (COCO-17 then COCO-WholeBody feet, defined once in
+# body/skeleton.py), as perception names them. Index = position in arrays.
+SURFACE_KEYPOINT_NAMES: tuple[str, ...] = tuple(KEYPOINT_NAMES)
 
 # Horizontal FOV across the image's LONG side used when intrinsics are unknown. Why 60 deg:
 # phone main cameras in video mode (26 mm-equivalent lens, 16:9 with stabilisation crop) and
@@ -33,6 +30,15 @@ NUM_KEYPOINTS = len(SURFACE_KEYPOINT_NAMES)
 # HMR/CLIFF default f = image diagonal is ~45 deg. 60 deg sits between, slightly on the narrow side
 # because a +-10 deg FOV error only rescales depth (the 2D representation is unaffected).
 DEFAULT_HFOV_DEG = 60.0
+
+# Long side (px) frames are shrunk to before MediaPipe (`PerceptionConfig.max_input_side`);
+# None: never. Why native (benchmarks/bench_phone.py, results/phone.md): without the person mask
+# (the keypoint lifter's case) MediaPipe takes about as long on a 1080p or 4K frame as on a
+# shrunk one (its models read 224-256 px crops either way; the differences measured were within
+# the noise, either way), the INTER_AREA resize itself costs 1-27 ms, and shrinking moves the
+# keypoints by a median 0.2-0.7 % of the person's height. With the mask (CNN GC-SSN weights)
+# its cost grows with the frame: there 960 saves 20-55 % of MediaPipe's time at 1080p-4K.
+DEFAULT_MAX_INPUT_SIDE: int | None = None
 
 
 @dataclass(frozen=True)
@@ -143,21 +149,27 @@ class CropBox:
     def params(self) -> tuple[float, float, float]:
         return (self.cx, self.cy, self.side)
 
-    def crop_image(self, image: np.ndarray, border_value: float = 0.0) -> np.ndarray:
+    def crop_image(
+        self,
+        image: np.ndarray,
+        border_value: float = 0.0,
+        frame_size: tuple[int, int] | None = None,
+    ) -> np.ndarray:
         """Resample `image` (H, W[, C]) into the (R, R[, C]) crop; outside the frame = border.
+        frame_size: (width, height) of the frame when `image` is a resized copy of it (e.g. a
+        mask MediaPipe computed on a downscaled frame); None: `image` is the frame itself.
         Strong downscales first go through an INTER_AREA resize (why: plain bilinear sampling
         of a 500 px box at 64 px aliases thin limbs away)."""
+        h, w = image.shape[:2]
         m = self.affine()
+        if frame_size is not None and tuple(frame_size) != (w, h):
+            m = m @ np.linalg.inv(resize_map(frame_size, (w, h)))  # image px -> crop px
         src = image
-        s = self.scale
+        s = min(m[0, 0], m[1, 1])  # crop pixels per image pixel
         if s < 0.5:
-            h, w = image.shape[:2]
             nw, nh = max(1, round(w * s * 2)), max(1, round(h * s * 2))
             src = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
-            # Pixel-centre resize map: x' = (x + 0.5) * nw / w - 0.5; undo it before the crop.
-            sx, sy = nw / w, nh / h
-            pre = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1.0]])
-            m = m @ np.linalg.inv(pre)
+            m = m @ np.linalg.inv(resize_map((w, h), (nw, nh)))
         return cv2.warpAffine(
             src,
             m[:2],
@@ -166,6 +178,23 @@ class CropBox:
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=border_value,
         )
+
+
+def resize_map(src_size: tuple[int, int], dst_size: tuple[int, int]) -> np.ndarray:
+    """3x3 map from the pixel-centre coordinates of a (width, height) `src_size` image to those
+    of its cv2.resize to `dst_size`: x' = (x + 0.5) * w' / w - 0.5 (outer edges map to edges),
+    which is how cv2.resize samples, whatever the interpolation."""
+    sx, sy = dst_size[0] / src_size[0], dst_size[1] / src_size[1]
+    return np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
+
+
+def fit_within(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """(width, height) shrunk, aspect kept, so that the long side is at most `max_side` (None:
+    unchanged; never enlarged)."""
+    if max_side is None or max(width, height) <= max_side:
+        return width, height
+    scale = max_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def square_box(
@@ -194,6 +223,12 @@ class PerceptionConfig:
     box_keypoint_threshold: landmarks at or above this confidence define the crop box (why:
         low-visibility landmarks are often extrapolated far outside the frame).
     camera: full-frame intrinsics; None -> `Camera.default_for(width, height)` per frame.
+    max_input_side: frames whose long side is larger are shrunk to it (cv2 INTER_AREA) before
+        MediaPipe; keypoints, box and silhouette still come out in full-frame pixels. None:
+        native (the default, see DEFAULT_MAX_INPUT_SIDE for why; 960 pays with the mask on).
+    segmentation: ask MediaPipe for the person mask (the silhouette and its share of the crop
+        box). `SessionPipeline` turns it off when its network reads only keypoints (why: at
+        1080p the mask is about 40 % of MediaPipe's time).
     """
 
     resolution: int = 64
@@ -206,6 +241,12 @@ class PerceptionConfig:
     smooth_landmarks: bool = True
     smooth_segmentation: bool = True
     camera: Camera | None = None
+    max_input_side: int | None = DEFAULT_MAX_INPUT_SIDE
+    segmentation: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_input_side is not None and self.max_input_side < 16:
+            raise ValueError(f"max_input_side must be >= 16 or None, got {self.max_input_side}")
 
 
 @dataclass

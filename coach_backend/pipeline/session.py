@@ -29,11 +29,12 @@ from types import TracebackType
 import numpy as np
 import torch
 
-from coach_backend.body import BodyModel, load_body_model
+from coach_backend.body import NUM_BETAS, BodyModel, load_body_model
 from coach_backend.gcssn.api import DEFAULT_WEIGHTS, Reconstructor
 from coach_backend.gcssn.network import GCSSN
 from coach_backend.perception import Camera, PerceptionConfig, Representation, stack
-from coach_backend.perception.mediapipe_source import MEDIAPIPE_TO_SURFACE, MediaPipeDetector
+from coach_backend.perception.detection import person_confidence
+from coach_backend.perception.mediapipe_source import MediaPipeDetector
 from coach_backend.pipeline.wire import WireEncoder
 from coach_backend.recorder import SessionRecorder
 from coach_backend.smoothing import CausalSmoother, SmoothingConfig, SmplFrame
@@ -47,17 +48,16 @@ _LATENCY_WINDOW = 1800  # frames kept for stats percentiles (1 min at 30 fps)
 # would only add latency (live) without adding throughput.
 _STAGE2_QUEUE = 2
 # Body shape announcements (SessionInfo.betas): after this many valid frames (the robust running
-# mean has settled), then when it moved by this much (L2 over the 10 betas), at most this often.
+# mean has settled), then when it moved by this much (L2 over the betas), at most this often.
 _BETAS_SETTLE_FRAMES = 15
 _BETAS_ANNOUNCE_DELTA = 0.1
 _BETAS_MIN_INTERVAL_S = 2.0
-# Keypoints MediaPipe can report; the others (small toes) are always 0 and would bias the mean.
-_REPORTABLE = np.array([src is not None for src in MEDIAPIPE_TO_SURFACE])
 
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """perception: MediaPipe settings (its crop `resolution` is overridden by the network's).
+    """perception: MediaPipe settings (its crop `resolution` is overridden by the network's, and
+        `segmentation` is turned off when the network reads no silhouette).
     smoothing: live smoother settings (`nominal_fps` is set from `fps`).
     weights: GC-SSN weights file, or a `GCSSN` module (tests, benchmarks).
     refine_steps: test-time fitting steps after the network (0 = network only, the live case).
@@ -211,9 +211,8 @@ def _load_reconstructor(config: PipelineConfig, body: BodyModel) -> Reconstructo
         return Reconstructor(config.weights, body=body, refine_steps=config.refine_steps)
     except FileNotFoundError as exc:
         raise FileNotFoundError(
-            f"{exc}. Train and export them (python -m coach_backend.gcssn.train --export "
-            f"{DEFAULT_WEIGHTS.relative_to(DEFAULT_WEIGHTS.parents[1])}) or pass another "
-            "weights file."
+            f"{exc}. Train and export them (python -m coach_backend.gcssn.train_lifter --export "
+            f"{DEFAULT_WEIGHTS}) or pass another weights file."
         ) from exc
 
 
@@ -245,10 +244,17 @@ class SessionPipeline:
         self.body = body or load_body_model()
         self.reconstructor = _load_reconstructor(config, self.body)
         self.reconstructor.net.eval()  # a GCSSN passed in may still be in training mode
-        # The network dictates the crop resolution its representation must have.
+        # The network dictates the crop resolution its representation must have, and whether
+        # MediaPipe computes the person mask at all (a large share of its time, unused by the
+        # keypoint lifter).
+        needs_silhouette = self.reconstructor.needs_silhouette
         self.config = replace(
             config,
-            perception=replace(config.perception, resolution=self.reconstructor.resolution),
+            perception=replace(
+                config.perception,
+                resolution=self.reconstructor.resolution,
+                segmentation=config.perception.segmentation and needs_silhouette,
+            ),
             smoothing=replace(config.smoothing, nominal_fps=config.fps),
         )
         self.hub = hub
@@ -256,6 +262,7 @@ class SessionPipeline:
         self._smoother = CausalSmoother(self.config.smoothing)
         self._encoder = WireEncoder(self.body)
         self._writer = None if recorder is None else _RecorderWriter(recorder, session_id)
+        self._announce_body_model()
         self._lock = threading.Lock()  # feeding vs close; never held while waiting on stage 2
         self._finish_lock = threading.Lock()  # stage 2 runs for one frame at a time, in order
         self._closed = False
@@ -336,7 +343,7 @@ class SessionPipeline:
         t2 = time.perf_counter()
         smoothed = self._smoother.update(raw)
         t3 = time.perf_counter()
-        confidence = float(rep.confidences[_REPORTABLE].mean()) if rep.has_person else 0.0
+        confidence = person_confidence(rep)
         message = self._encoder.pose_frame(smoothed, self._sequence, capture_time_us, confidence)
         if self.hub is not None and self.hub.publish(message):  # never blocks
             self._published += 1
@@ -369,6 +376,17 @@ class SessionPipeline:
         self._valid += int(smoothed.valid)
         return result
 
+    def _announce_body_model(self) -> None:
+        """Whoever made the session info may not have known which body this pipeline runs:
+        correct it at once, so that no client applies our betas to another body's mesh."""
+        if self.hub is None or self.hub.info.body_model == self.body.name:
+            return
+        betas = np.asarray(self.hub.info.betas, dtype=np.float64)
+        if betas.shape != (NUM_BETAS,):  # a hand-made SessionInfo without a shape
+            betas = np.zeros(NUM_BETAS)
+        if self.hub.update_betas(betas, body_model=self.body.name) and self._writer is not None:
+            self._writer.put(pb.StreamMessage(info=self.hub.info))
+
     def _announce_betas(self, betas: np.ndarray) -> None:
         """The wire pose carries no shape: tell subscribers the body shape in SessionInfo once
         the smoother's running mean has settled, and again only when it moves noticeably."""
@@ -381,7 +399,7 @@ class SessionPipeline:
             or np.linalg.norm(betas - last) < _BETAS_ANNOUNCE_DELTA
         ):
             return
-        if self.hub.update_betas(betas):
+        if self.hub.update_betas(betas, body_model=self.body.name):
             self._announced_betas = np.array(betas, dtype=np.float64)
             self._announced_at = now
             if self._writer is not None:  # the recording keeps the shape too, in order

@@ -1,7 +1,7 @@
 """Pose prior over SMPL body-joint rotations, learned from the CMU training split.
 
 from coach_backend.prior import load_pose_prior
-prior = load_pose_prior()            # models/pose_prior.npz
+prior = load_pose_prior()            # the shipped coach_backend/models/pose_prior.npz
 loss = prior.nll(body_pose).mean()   # body_pose (B,23,3) axis-angle, differentiable
 """
 

@@ -20,6 +20,7 @@ from coach_backend.mocap.dataset import load_motion_dataset  # noqa: E402
 from coach_backend.mocap.evaluate import write_below_marker  # noqa: E402
 from coach_backend.prior.model import POSE_PRIOR_PATH, PosePrior  # noqa: E402
 from coach_backend.prior.poses import UNNATURAL_FAMILIES, unnatural_poses  # noqa: E402
+from coach_backend.resources import data_path  # noqa: E402
 
 
 def _nll(prior: PosePrior, pose: np.ndarray, hinge: bool = True) -> np.ndarray:
@@ -35,7 +36,7 @@ def _auc(bad: np.ndarray, good: np.ndarray) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--dataset", type=Path, default=Path("data/cmu_smpl.npz"))
+    ap.add_argument("--dataset", type=Path, default=data_path("cmu_smpl.npz"))
     ap.add_argument("--prior", type=Path, default=POSE_PRIOR_PATH)
     ap.add_argument("--fig", type=Path, default=Path("docs/pose_prior_hist.png"))
     ap.add_argument("--out", type=Path, default=None, help="markdown table")

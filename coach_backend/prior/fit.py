@@ -1,6 +1,7 @@
 """Fit the pose prior (GMM over body-joint axis-angle) on the training split.
 
-python -m coach_backend.prior.fit --dataset data/cmu_smpl.npz --out models/pose_prior.npz
+python -m coach_backend.prior.fit --dataset data/cmu_smpl.npz \\
+    --out coach_backend/models/pose_prior.npz
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from coach_backend.mocap.dataset import load_motion_dataset
 from coach_backend.prior.gmm import fit_gmm
 from coach_backend.prior.model import HAND_ROWS, MODELED_ROWS, POSE_PRIOR_PATH
 from coach_backend.prior.poses import mirror_body_pose
+from coach_backend.resources import data_path
 
 # Std (rad) of the hand-joint term: loose, the data has no information about hands.
 HAND_SIGMA = 0.5
@@ -29,7 +31,7 @@ def training_poses(dataset: Path, mirror: bool = True) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--dataset", type=Path, default=Path("data/cmu_smpl.npz"))
+    ap.add_argument("--dataset", type=Path, default=data_path("cmu_smpl.npz"))
     ap.add_argument("--out", type=Path, default=POSE_PRIOR_PATH)
     ap.add_argument("--components", type=int, default=8)
     ap.add_argument("--reg-covar", type=float, default=1e-2, help="added to covariance diagonals")

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-POSE_PRIOR_PATH = REPO_ROOT / "models" / "pose_prior.npz"
+from coach_backend.resources import model_path
+
+POSE_PRIOR_FILE = "pose_prior.npz"
+POSE_PRIOR_PATH = model_path(POSE_PRIOR_FILE)  # as resolved at import; `load` re-resolves
 
 # The GMM covers body joints 1..21 (body_pose rows 0..20). SMPL's two hand joints (rows 21, 22)
 # never move in CMU (no finger capture), so they get a separate broad zero-mean Gaussian.
@@ -53,7 +55,9 @@ class PosePrior(torch.nn.Module):
         self.num_components = k
 
     @classmethod
-    def load(cls, path: str | Path = POSE_PRIOR_PATH) -> PosePrior:
+    def load(cls, path: str | Path | None = None) -> PosePrior:
+        """The shipped prior (`coach_backend.resources`), or the file at ``path``."""
+        path = model_path(POSE_PRIOR_FILE) if path is None else path
         with np.load(path, allow_pickle=False) as f:
             return cls(f["weights"], f["means"], f["precision_chol"], float(f["hand_sigma"]))
 
@@ -99,5 +103,5 @@ class PosePrior(torch.nn.Module):
         return self.nll(body_pose)
 
 
-def load_pose_prior(path: str | Path = POSE_PRIOR_PATH) -> PosePrior:
+def load_pose_prior(path: str | Path | None = None) -> PosePrior:
     return PosePrior.load(path)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..body.skeleton import NUM_BETAS
 from ..stream.hub import SessionHub
 from ..stream.proto_gen import coach_pb2 as pb
 from .log import RecordingReader
@@ -67,8 +68,12 @@ def replay(
             break
         if reader.info is not seen_info:  # a SessionInfo record (shape update) came before it
             seen_info = reader.info
-            if list(seen_info.betas) != list(hub.info.betas) and len(seen_info.betas) == 10:
-                hub.update_betas(np.asarray(seen_info.betas))
+            changed = (list(seen_info.betas), seen_info.body_model) != (
+                list(hub.info.betas),
+                hub.info.body_model,
+            )
+            if changed and len(seen_info.betas) == NUM_BETAS:
+                hub.update_betas(np.asarray(seen_info.betas), seen_info.body_model or None)
         hub.publish(frame)
         frames += 1
     if end_hub:

@@ -18,8 +18,10 @@ replayed as far as it goes, with a warning on stderr and the shortfall in the su
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="--serve: wait up to this long for a first subscriber before streaming",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--timings",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write when the replay started, produced its first poses, finished processing and "
+        "ended (JSON, seconds since the epoch) and its steady-state speed: for benchmarks",
+    )
     return p
 
 
@@ -116,6 +126,7 @@ class ProgressBar:
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self._bar: Any = None
+        self.first_update_at: float | None = None  # time.time() when the first poses were done
 
     def __call__(self, total: int | None) -> Callable[[int], None]:
         self._bar = _frames_bar(
@@ -126,7 +137,12 @@ class ProgressBar:
             disable=True if self.quiet else None,
             file=sys.stderr,
         )
-        return self._bar.update
+        return self._update
+
+    def _update(self, frames: int) -> None:
+        if self.first_update_at is None:
+            self.first_update_at = time.time()
+        self._bar.update(frames)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -154,6 +170,7 @@ def _frames_bar(**kwargs: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
+    started_at = time.time()  # (this module imports only the standard library)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.max_frames is not None and args.max_frames < 1:
@@ -217,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     if result.missing_frames:
         print(f"warning: {missing_frames_note(result)}", file=sys.stderr)
     print(summary(result))
+    if args.timings is not None:
+        write_timings(args.timings, result, started_at, bar.first_update_at)
     if args.serve:
         from coach_backend.replay.run import serve_recording
 
@@ -229,6 +248,26 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_FAILED
         print(f"streamed {sent} frames; done")
     return 0
+
+
+def write_timings(
+    path: Path, result: ReplayOutputs, started_at: float, first_poses_at: float | None
+) -> None:
+    """The `--timings` file: wall-clock moments (time.time(), so a launcher can subtract its own
+    launch time) and the steady-state speed (`processing_s`: after model loading, before the
+    outputs are written)."""
+    doc = {
+        "started_at": started_at,
+        "first_poses_at": first_poses_at,
+        "outputs_written_at": time.time(),
+        "frames": result.frames,
+        "processing_s": result.processing_s,
+        "steady_fps": result.fps,
+        "steady_realtime_factor": result.realtime_factor,
+        "video_duration_s": result.video_duration_s,
+        "workers": result.workers,
+    }
+    path.write_text(json.dumps(doc, indent=1) + "\n")
 
 
 def _fail(exc: BaseException) -> int:

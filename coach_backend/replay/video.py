@@ -255,17 +255,19 @@ def write_video(
     crf: int = 23,
     rotation_ccw: int = 0,
     faststart: bool = False,
+    preset: str = "medium",
 ) -> int:
     """Encode BGR frames as H.264 (yuv420p, so any player opens it). `rotation_ccw` writes a
     display matrix (as a phone does). `faststart` (MP4/MOV): the index goes before the frames,
     as in files made for the web, so playback (or a cut-off download) starts without the end.
-    Returns the number of frames written."""
+    `preset`: x264's speed/size trade-off ("veryfast" encodes 1080p about 4x faster than
+    "medium" for a somewhat larger file). Returns the number of frames written."""
     n = 0
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as container:
         stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "medium"}
+        stream.options = {"crf": str(crf), "preset": preset}
         for image in frames:
             if n == 0:
                 h, w = image.shape[:2]

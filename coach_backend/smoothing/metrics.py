@@ -6,11 +6,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from coach_backend.body.skeleton import SMPL_PARENTS as BODY_PARENTS
+from coach_backend.body.skeleton import SMPL_PARENTS
 
 from .offline import sign_continuous
-
-SMPL_PARENTS = np.array(BODY_PARENTS)
 
 # Rough adult rest-pose (T-pose) joint positions in metres, pelvis at the origin, SMPL body
 # axes (y up, +x = body's left, +z forward). Only bone lengths/directions matter for the

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Literal, overload
 
 import numpy as np
-from scipy.signal import butter, filtfilt
 from scipy.spatial.transform import Rotation
 
 from .causal import CausalSmoother
@@ -92,6 +91,10 @@ def _lowpass_uniform(x: np.ndarray, dt: float, cfg: SmoothingConfig) -> np.ndarr
     wn = cfg.zero_phase_cutoff_hz * 2.0 * dt  # cutoff / Nyquist
     if n < 2 or wn >= 1.0:
         return x.copy()  # nothing to smooth (single frame, or cutoff above Nyquist)
+    # Imported here: scipy.signal takes ~1 s to import, and a replay's first poses (the live
+    # smoother) must not wait for what only its last step needs.
+    from scipy.signal import butter, filtfilt
+
     b, a = butter(cfg.zero_phase_order, wn)
     # Short runs: shrink the edge padding instead of refusing (filtfilt needs n > padlen).
     padlen = min(3 * max(len(a), len(b)), n - 1)

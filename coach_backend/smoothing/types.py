@@ -11,9 +11,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-NUM_BODY_JOINTS = 23  # SMPL joints 1..23; joint 0 is global_orient
-NUM_JOINTS = NUM_BODY_JOINTS + 1
-NUM_BETAS = 10
+# The body's constants, re-exported for the smoothing package: it defines none of its own.
+from coach_backend.body.skeleton import NUM_BETAS as NUM_BETAS
+from coach_backend.body.skeleton import NUM_BODY_JOINTS as NUM_BODY_JOINTS
+from coach_backend.body.skeleton import NUM_JOINTS as NUM_JOINTS
 
 
 def _as_f64(x: object, shape: tuple[int, ...], name: str) -> np.ndarray:
@@ -31,8 +32,8 @@ class SmplFrame:
     """One frame of SMPL parameters for one person.
 
     global_orient: (3,) rotvec (camera frame, OpenCV axes); body_pose: (23, 3) local rotvecs;
-    betas: (B,) shape, normally B = 10; transl: (3,) metres; valid: False = no person this frame
-    (the pose fields then carry no meaning); timestamp_s: capture time in seconds.
+    betas: (B,) shape, normally B = NUM_BETAS; transl: (3,) metres; valid: False = no person
+    this frame (the pose fields then carry no meaning); timestamp_s: capture time in seconds.
     """
 
     global_orient: np.ndarray

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from coach_backend.body.skeleton import NUM_JOINTS as BODY_JOINTS
 from coach_backend.body.skeleton import SMPL_JOINT_NAMES
 
 LAYOUT_VERSION = 1
+# Fixed by wire layout v1 (clients hard-code it), so spelled out here; it must be the body's.
 NUM_JOINTS = 24
+assert NUM_JOINTS == BODY_JOINTS, "wire layout v1 carries exactly the body's joints"
 POSE_BYTES = 104
 FLAG_VALID = 0x01
 

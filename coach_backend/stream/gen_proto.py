@@ -13,8 +13,9 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-PROTO_DIR = REPO_ROOT / "protos"
+from coach_backend.resources import repo_path
+
+PROTO_DIR = repo_path("protos")  # a developer tool: the .proto is not shipped
 PROTO_FILE = "coach.proto"
 DEFAULT_OUT = Path(__file__).resolve().parent / "proto_gen"
 GENERATED_FILES = ("coach_pb2.py", "coach_pb2.pyi", "coach_pb2_grpc.py")

@@ -3,7 +3,8 @@
 Mount on any aiohttp app (the dashboard server does) or run standalone::
 
     add_grpc_web_routes(app, server)          # server: the PoseStreamServer hosting sessions
-    python -m coach_backend.stream.grpc_web --port 8080 [--recording s.coachrec] [--token T]
+    python -m coach_backend.stream.grpc_web --port 8080 [--token T]      # a synthetic body
+    python -m coach_backend.recorder.grpc_web_replay --recording s.coachrec   # a recording
 
 Protocol (grpc/grpc PROTOCOL-WEB.md): ``POST /coach.v1.PoseStream/<Method>`` with content type
 ``application/grpc-web[+proto]`` (binary) or ``application/grpc-web-text[+proto]`` (base64).
@@ -45,6 +46,7 @@ import numpy as np
 from aiohttp import web
 from google.protobuf.message import DecodeError, Message
 
+from .codec import NUM_JOINTS
 from .hub import SessionHub, Subscription, make_session_info
 from .proto_gen import coach_pb2 as pb
 from .server import SERVICE_NAME, PoseStreamServer, StreamError, bearer_token
@@ -280,6 +282,53 @@ def add_grpc_web_routes(app: web.Application, server: PoseStreamServer) -> None:
 # -- standalone server for testing with a headset / browser --
 
 
+def run_standalone(
+    server: PoseStreamServer,
+    start_source: Callable[[], object],
+    stop_source: Callable[[], object],
+    *,
+    host: str,
+    port: int,
+    banner: str,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+) -> None:
+    """Serve ``server``'s sessions over gRPC-Web alone (its native gRPC port is not started)
+    until Ctrl-C. ``start_source`` (must not block) starts whatever publishes into the hubs;
+    ``stop_source`` stops it at shutdown, before the sessions end. Used by :func:`main` and by
+    ``python -m coach_backend.recorder.grpc_web_replay``."""
+    app = web.Application()
+    add_grpc_web_routes(app, server)
+
+    async def on_startup(_app: web.Application) -> None:
+        start_source()
+
+    async def on_shutdown(_app: web.Application) -> None:
+        stop_source()
+        server.stop(grace=0)  # ends the sessions: subscribers get StreamEnd ...
+        await asyncio.sleep(0.3)  # ... and a moment to send it before streams are closed
+
+    app.on_startup.append(on_startup)
+    app.on_shutdown.insert(0, on_shutdown)  # end sessions first: subscribers get StreamEnd
+    ctx = None
+    if tls_cert and tls_key:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(tls_cert, tls_key)
+    scheme = "https" if ctx else "http"
+    print(f"gRPC-Web on {scheme}://{host}:{port}  {banner}")
+    web.run_app(app, host=host, port=port, ssl_context=ctx, print=None)
+
+
+def add_standalone_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every standalone gRPC-Web server takes (this module's and the replay's)."""
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--session", default="demo", help="session id to host")
+    parser.add_argument("--token", default=None, help="bearer token (default: random, printed)")
+    parser.add_argument("--tls-cert", type=Path, default=None)
+    parser.add_argument("--tls-key", type=Path, default=None)
+
+
 def _demo_publisher(hub: SessionHub, fps: float, stop: threading.Event) -> Callable[[], None]:
     """A body waving its arms, published at ``fps`` from a thread (never blocks on clients)."""
 
@@ -287,7 +336,7 @@ def _demo_publisher(hub: SessionHub, fps: float, stop: threading.Event) -> Calla
         t0 = time.monotonic()
         while not stop.is_set():
             t = time.monotonic() - t0
-            rotvecs = np.zeros((24, 3))
+            rotvecs = np.zeros((NUM_JOINTS, 3))
             swing = 0.6 * math.sin(2 * math.pi * 0.5 * t)
             rotvecs[16, 2], rotvecs[17, 2] = -0.9 + swing, 0.9 - swing  # shoulders (z)
             rotvecs[0, 1] = 0.3 * math.sin(2 * math.pi * 0.1 * t)  # slow turn
@@ -298,55 +347,29 @@ def _demo_publisher(hub: SessionHub, fps: float, stop: threading.Event) -> Calla
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Standalone gRPC-Web PoseStream server.")
-    parser.add_argument("--host", default="0.0.0.0")
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--session", default="demo", help="session id to host")
-    parser.add_argument("--token", default=None, help="bearer token (default: random, printed)")
-    parser.add_argument("--recording", type=Path, default=None, help=".coachrec to replay")
-    parser.add_argument("--fps", type=float, default=30.0, help="synthetic demo rate")
-    parser.add_argument("--tls-cert", type=Path, default=None)
-    parser.add_argument("--tls-key", type=Path, default=None)
+    parser = argparse.ArgumentParser(
+        description="Standalone gRPC-Web PoseStream server with a synthetic body (a recording: "
+        "python -m coach_backend.recorder.grpc_web_replay)."
+    )
+    add_standalone_arguments(parser)
+    parser.add_argument("--fps", type=float, default=30.0, help="synthetic body's frame rate")
     args = parser.parse_args(argv)
 
     token = args.token or secrets.token_urlsafe(16)
     server = PoseStreamServer()  # sessions only; the native gRPC port is not started here
+    hub = server.add_session(make_session_info(args.session, fps=args.fps), token)
     stop = threading.Event()
-    if args.recording is not None:
-        from coach_backend.recorder import ReplayThread, recorded_session_info
-
-        hub = server.add_session(recorded_session_info(args.recording, args.session), token)
-        worker: object = ReplayThread(args.recording, hub)
-    else:
-        hub = server.add_session(make_session_info(args.session, fps=args.fps), token)
-        worker = None
-
-    app = web.Application()
-    add_grpc_web_routes(app, server)
-
-    async def start_source(_app: web.Application) -> None:
-        if worker is not None:
-            worker.start()  # type: ignore[attr-defined]
-        else:
-            loop = asyncio.get_running_loop()
-            loop.run_in_executor(None, _demo_publisher(hub, args.fps, stop))
-
-    async def stop_source(_app: web.Application) -> None:
-        stop.set()
-        server.stop(grace=0)  # ends the sessions: subscribers get StreamEnd ...
-        await asyncio.sleep(0.3)  # ... and a moment to send it before streams are closed
-
-    app.on_startup.append(start_source)
-    app.on_shutdown.insert(0, stop_source)  # end sessions first: subscribers get StreamEnd
-    ctx = None
-    if args.tls_cert and args.tls_key:
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ctx.load_cert_chain(args.tls_cert, args.tls_key)
-    scheme = "https" if ctx else "http"
-    print(
-        f"gRPC-Web on {scheme}://{args.host}:{args.port}  session={args.session!r}  token={token}"
+    publisher = threading.Thread(target=_demo_publisher(hub, args.fps, stop), daemon=True)
+    run_standalone(
+        server,
+        publisher.start,
+        stop.set,
+        host=args.host,
+        port=args.port,
+        banner=f"session={args.session!r}  token={token}",
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
-    web.run_app(app, host=args.host, port=args.port, ssl_context=ctx, print=None)
 
 
 if __name__ == "__main__":

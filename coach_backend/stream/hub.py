@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coach_backend.body.model import body_model_name
+from coach_backend.body.skeleton import NUM_BETAS
+
 from .codec import FLAG_VALID, LAYOUT_VERSION, SMPL24_JOINT_NAMES, encode_pose
 from .proto_gen import coach_pb2 as pb
 
@@ -45,16 +48,21 @@ class HubStats:
 def make_session_info(
     session_id: str,
     *,
-    body_model: str = "smpl_neutral",
+    body_model: str | None = None,
     betas: np.ndarray | list[float] | None = None,
     fps: float = 30.0,
     started_time_us: int | None = None,
     state: int = pb.SESSION_STATE_LIVE,
 ) -> pb.SessionInfo:
-    """A SessionInfo with the fixed parts (frame convention, joint names, layout) filled in."""
-    b = np.zeros(10) if betas is None else np.asarray(betas, dtype=np.float64).reshape(-1)
-    if b.shape != (10,):
-        raise ValueError(f"betas must have 10 values, got {b.shape[0]}")
+    """A SessionInfo with the fixed parts (frame convention, joint names, layout) filled in.
+
+    ``body_model``: the name (``BodyModel.name``) of the body whose betas these are; default:
+    the body ``load_body_model()`` runs. Clients check it before applying the betas."""
+    b = np.zeros(NUM_BETAS) if betas is None else np.asarray(betas, dtype=np.float64).reshape(-1)
+    if b.shape != (NUM_BETAS,):
+        raise ValueError(f"betas must have {NUM_BETAS} values, got {b.shape[0]}")
+    if body_model is None:
+        body_model = body_model_name()
     return pb.SessionInfo(
         session_id=session_id,
         body_model=body_model,
@@ -253,18 +261,23 @@ class SessionHub:
             )
         )
 
-    def update_betas(self, betas: np.ndarray) -> bool:
-        """Announce the session's body shape (e.g. once the pipeline's estimate has settled):
-        every subscriber gets the updated SessionInfo next, ahead of queued frames, and late
-        joiners get it first. Returns False (and does nothing) after ``end``."""
+    def update_betas(self, betas: np.ndarray, body_model: str | None = None) -> bool:
+        """Announce the session's body shape (e.g. once the pipeline's estimate has settled),
+        and the body model it belongs to when given: every subscriber gets the updated
+        SessionInfo next, ahead of queued frames, and late joiners get it first. Returns False
+        (and does nothing) after ``end``."""
         betas = np.asarray(betas, dtype=np.float64).reshape(-1)
-        if betas.shape != (10,) or not np.isfinite(betas).all():
-            raise ValueError(f"betas must be 10 finite values, got {betas.shape[0]}")
+        if betas.shape != (NUM_BETAS,) or not np.isfinite(betas).all():
+            raise ValueError(f"betas must be {NUM_BETAS} finite values, got {betas.shape[0]}")
+        if body_model is not None and not body_model:
+            raise ValueError("body_model must not be empty")
         with self._lock:
             if self._end_reason is not None:
                 return False
             del self._info.betas[:]
             self._info.betas.extend(float(b) for b in betas)
+            if body_model is not None:
+                self._info.body_model = body_model
             data = pb.StreamMessage(info=self._info).SerializeToString()
             for sub in self._subs.values():
                 sub._push_info(data)

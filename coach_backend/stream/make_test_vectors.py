@@ -37,9 +37,11 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from coach_backend.body.skeleton import SMPL_PARENTS
+from coach_backend.resources import repo_path
 
 from .codec import (
     LAYOUT_VERSION,
+    NUM_JOINTS,
     POSE_BYTES,
     SMPL24_JOINT_NAMES,
     decode_pose,
@@ -49,9 +51,7 @@ from .proto_gen import coach_pb2 as pb
 
 SMPL24_PARENTS: tuple[int, ...] = tuple(SMPL_PARENTS)
 
-NUM_JOINTS = len(SMPL24_JOINT_NAMES)
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PATH = REPO_ROOT / "unity_bridge" / "Tests" / "vectors" / "pose_vectors_v1.json"
+DEFAULT_PATH = repo_path("unity_bridge", "Tests", "vectors", "pose_vectors_v1.json")
 DECIMALS = 10  # stored precision; the C# tests compare to 1e-6
 MOTION_FPS = 30.0
 _INNER_LIST = re.compile(r"\[\s+([^\[\]{}]*?)\s+\]")
@@ -143,7 +143,7 @@ def _stream_messages(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_name = {c["name"]: c for c in cases}
     info: dict[str, Any] = {
         "session_id": "demo-01",
-        "body_model": "smpl_neutral",
+        "body_model": "open_body",
         "betas": [0.5, -1.25, 0.0, 2.0, 0.125, -0.375, 1.0, 0.0625, -2.5, 0.25],
         "fps": 30.0,
         "coordinate_frame": int(pb.COORDINATE_FRAME_GL_VIEWER),

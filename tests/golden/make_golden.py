@@ -1,6 +1,7 @@
-"""Write tests/golden/gcssn_self_golden.npz: a fixed input batch and the shipped weights' output.
+"""Write tests/golden/gcssn_default_golden.npz: a fixed input batch and the shipped weights' output.
 
-Run once the weights in models/gcssn_self.pt are final (and again whenever they change):
+Run once the weights in coach_backend/the default weights (gcssn_lifter.pt) are final (and again whenever they
+change):
 
     .venv/bin/python tests/golden/make_golden.py
 
@@ -27,7 +28,7 @@ from coach_backend.mocap import load_bvh, retarget  # noqa: E402
 from coach_backend.perception import Camera, PerceptionConfig, Representation, stack  # noqa: E402
 from coach_backend.perception.render import MEDIAPIPE_MISSING, BodyRenderer  # noqa: E402
 
-GOLDEN = Path(__file__).with_name("gcssn_self_golden.npz")
+GOLDEN = Path(__file__).with_name("gcssn_default_golden.npz")
 BATCH_FIELDS = (
     "keypoints", "conf", "silhouette", "silhouette_present", "has_person", "box",
     "crop_intrinsics", "frame_intrinsics", "frame_size",

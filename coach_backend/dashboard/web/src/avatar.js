@@ -5,6 +5,10 @@
 import * as THREE from "three";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 
+// The avatar asset is always the open body (dashboard/export_body.py); SessionInfo.body_model
+// names the body whose betas the server sends (BodyModel.name).
+export const AVATAR_BODY_MODEL = "open_body";
+
 export async function loadBodyAsset(base = "/static") {
   const [meta, bin] = await Promise.all([
     fetch(`${base}/body.json`).then((r) => r.json()),
@@ -95,9 +99,11 @@ export class AvatarView {
 
   // Reshape the avatar to the session's betas (SessionInfo): vertices and rest joints move
   // linearly with them (SMPL's shape blend shapes), then the skeleton is bound again at rest.
-  setBetas(betas) {
+  // Only betas of the avatar's own body model: another body's betas would misshape it.
+  setBetas(betas, bodyModel) {
     const { meta, shapeDirs, positions } = this.asset;
     const K = meta.betas;
+    if (bodyModel !== AVATAR_BODY_MODEL) return false;
     if (!shapeDirs || !betas || betas.length !== K || !betas.every(Number.isFinite)) return false;
     const out = this.mesh.geometry.attributes.position.array;
     const s = meta.shape_scale;

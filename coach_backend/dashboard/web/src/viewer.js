@@ -26,9 +26,9 @@ export async function startViewer({ replay, onText }) {
       const msg = JSON.parse(ev.data);
       if (msg.type === "stats" && msg.latency_ms) stats.serverMs = msg.latency_ms.total ?? null;
       if (msg.type === "timeline") t0 = msg.start_us;
-      // SessionInfo (first, and again once the body shape has settled): reshape the avatar;
-      // the plots' zero-pose offsets follow the shaped rest joints.
-      if (msg.type === "info" && msg.betas && msg.betas.some((b) => b !== 0) && avatar.setBetas(msg.betas)) {
+      // SessionInfo (first, and again once the body shape has settled): reshape the avatar if
+      // the betas are its body model's; the plots' zero-pose offsets follow the rest joints.
+      if (msg.type === "info" && msg.betas && msg.betas.some((b) => b !== 0) && avatar.setBetas(msg.betas, msg.body_model)) {
         offsets = restOffsets(avatar.restJoints);
       }
       onText && onText(msg);
