@@ -167,12 +167,16 @@ def adapt_lifter(
             + config.weight_cycle * loss_cycle
             + config.weight_prior * loss_prior
         )
-        record = {"2d": float(loss_2d), "cycle": float(loss_cycle), "prior": float(loss_prior)}
+        record = {
+            "2d": float(loss_2d.detach()),
+            "cycle": float(loss_cycle.detach()),
+            "prior": float(loss_prior.detach()),
+        }
         if sampler is not None:
             terms = supervised_losses(adapted, body, sampler.sample(config.batch))
             anchored = weighted_total(terms, LifterTrainConfig())
             total = total + config.weight_anchor * anchored
-            record["anchor"] = float(anchored)
+            record["anchor"] = float(anchored.detach())
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_(adapted.parameters(), 1.0)
