@@ -67,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="GC-SSN weights (.pt; default: the shipped weights in models/)",
     )
-    p.add_argument("--refine-steps", type=int, default=0, help="test-time fitting steps (slow)")
+    p.add_argument(
+        "--refine-steps",
+        type=int,
+        default=10,
+        help="test-time 2D fitting steps after the network (0 = network only, as live)",
+    )
     p.add_argument(
         "--overlay",
         type=Path,
