@@ -1,7 +1,6 @@
 """Write tests/golden/gcssn_default_golden.npz: a fixed input batch and the shipped weights' output.
 
 Run once the default weights (gcssn_lifter.pt) are final (and again whenever they change):
-change):
 
     .venv/bin/python tests/golden/make_golden.py
 
