@@ -18,6 +18,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -135,7 +136,55 @@ def _cat_reps(items: list[RepresentationBatch]) -> RepresentationBatch:
     )
 
 
-class Trainer:
+class ResumableTraining:
+    """Atomic checkpoints and resumption for a trainer holding `config.out`, `net`,
+    `optimizer`, `scheduler`, `step`, `history` and `rng` (both GC-SSN trainers)."""
+
+    config: Any
+    net: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    step: int
+    history: list[dict[str, float]]
+    rng: np.random.Generator
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.config.out / "checkpoint.pt"
+
+    def save(self) -> None:
+        self.config.out.mkdir(parents=True, exist_ok=True)
+        tmp = self.checkpoint_path.with_suffix(".tmp")
+        torch.save(
+            {
+                "net": self.net.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "step": self.step,
+                "history": self.history,
+                "rng": self.rng.bit_generator.state,
+                "torch_rng": torch.get_rng_state(),
+                "config": {k: str(v) for k, v in asdict(self.config).items()},
+            },
+            tmp,
+        )
+        tmp.replace(self.checkpoint_path)  # atomic: a kill mid-write keeps the last checkpoint
+
+    def try_resume(self) -> bool:
+        if not self.checkpoint_path.is_file():
+            return False
+        state = torch.load(self.checkpoint_path, weights_only=False)
+        self.net.load_state_dict(state["net"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.step = int(state["step"])
+        self.history = list(state["history"])
+        self.rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        return True
+
+
+class Trainer(ResumableTraining):
     """Owns the network, optimiser, data and checkpoints. `motion` (world-frame
     global_orient (N,3), body_pose (N,23,3)) defaults to the train split of `config.dataset`."""
 
@@ -173,42 +222,6 @@ class Trainer:
             return (step + 1) / warmup
         progress = min(1.0, (step - warmup) / max(1, self.config.steps - warmup))
         return 0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * progress))
-
-    # -- checkpoints ----------------------------------------------------------------------
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.config.out / "checkpoint.pt"
-
-    def save(self) -> None:
-        self.config.out.mkdir(parents=True, exist_ok=True)
-        tmp = self.checkpoint_path.with_suffix(".tmp")
-        torch.save(
-            {
-                "net": self.net.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-                "step": self.step,
-                "history": self.history,
-                "rng": self.rng.bit_generator.state,
-                "torch_rng": torch.get_rng_state(),
-                "config": {k: str(v) for k, v in asdict(self.config).items()},
-            },
-            tmp,
-        )
-        tmp.replace(self.checkpoint_path)  # atomic: a kill mid-write keeps the last checkpoint
-
-    def try_resume(self) -> bool:
-        if not self.checkpoint_path.is_file():
-            return False
-        state = torch.load(self.checkpoint_path, weights_only=False)
-        self.net.load_state_dict(state["net"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.step = int(state["step"])
-        self.history = list(state["history"])
-        self.rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
-        return True
 
     # -- one step -------------------------------------------------------------------------
     def losses(

@@ -37,7 +37,7 @@ from coach_backend.gcssn.lifter import (
 )
 from coach_backend.gcssn.metrics import pa_mpjpe
 from coach_backend.gcssn.synthetic import camera_rotation
-from coach_backend.gcssn.train import _git_commit
+from coach_backend.gcssn.train import ResumableTraining, _git_commit
 from coach_backend.mocap.dataset import load_motion_dataset
 from coach_backend.perception.detector_offsets import DEFAULT_PATH as DEFAULT_OFFSETS_PATH
 from coach_backend.perception.detector_offsets import (
@@ -270,7 +270,7 @@ def weighted_total(terms: dict[str, torch.Tensor], config: LifterTrainConfig) ->
     return sum(weights[k] * v for k, v in terms.items())
 
 
-class LifterTrainer:
+class LifterTrainer(ResumableTraining):
     def __init__(self, config: LifterTrainConfig) -> None:
         self.config = config
         torch.set_num_threads(config.threads)
@@ -304,40 +304,6 @@ class LifterTrainer:
             return (step + 1) / warmup
         progress = min(1.0, (step - warmup) / max(1, self.config.steps - warmup))
         return 0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * progress))
-
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.config.out / "checkpoint.pt"
-
-    def save(self) -> None:
-        self.config.out.mkdir(parents=True, exist_ok=True)
-        tmp = self.checkpoint_path.with_suffix(".tmp")
-        torch.save(
-            {
-                "net": self.net.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-                "step": self.step,
-                "history": self.history,
-                "rng": self.rng.bit_generator.state,
-                "torch_rng": torch.get_rng_state(),
-            },
-            tmp,
-        )
-        tmp.replace(self.checkpoint_path)  # atomic: a kill mid-write keeps the last checkpoint
-
-    def try_resume(self) -> bool:
-        if not self.checkpoint_path.is_file():
-            return False
-        state = torch.load(self.checkpoint_path, weights_only=False)
-        self.net.load_state_dict(state["net"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.step = int(state["step"])
-        self.history = list(state["history"])
-        self.rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
-        return True
 
     def losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return supervised_losses(self.net, self.body, batch)
@@ -385,11 +351,12 @@ class LifterTrainer:
             record = {k: float(v.detach()) for k, v in terms.items()}
             if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                 record.update(self.validate())
-                self.save()
                 tqdm.write(
                     f"step {self.step}: " + ", ".join(f"{k} {v:.4g}" for k, v in record.items())
                 )
-            self.history.append(record)
+            self.history.append(record)  # before saving, so a resumed run keeps every step
+            if "val_pa_mpjpe" in record:
+                self.save()
             bar.update(1)
             bar.set_postfix({k: f"{v:.3g}" for k, v in record.items()}, refresh=False)
         bar.close()
