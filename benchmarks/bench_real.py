@@ -426,21 +426,22 @@ def triangulate_trial(
     max_residual: float,
     min_conf: float = MIN_CONF,
 ) -> Reference:
-    """keypoints (V,T,12,2) distorted frame pixels, conf (V,T,12) -> Reference. A frame is
-    kept when all 12 points have >= 2 consistent views (worst used residual <= max_residual)."""
-    n_views, n_frames = keypoints.shape[:2]
+    """keypoints (V,T,P,2) distorted frame pixels, conf (V,T,P) -> Reference (P = the 12 limb
+    points, or the nose alone). A frame is kept when all P points have >= 2 consistent views
+    (worst used residual <= max_residual)."""
+    n_views, n_frames, n_points = keypoints.shape[:3]
     proj = np.stack([c.projection for c in cameras])
     undist = np.stack([cameras[v].undistort(keypoints[v]) for v in range(n_views)])
-    points = np.full((n_frames, len(LIMB), 3), np.nan)
-    used = np.zeros((n_frames, len(LIMB), n_views), bool)
-    ok = np.zeros((n_frames, len(LIMB)), bool)
+    points = np.full((n_frames, n_points, 3), np.nan)
+    used = np.zeros((n_frames, n_points, n_views), bool)
+    ok = np.zeros((n_frames, n_points), bool)
     for t in range(n_frames):
-        for k in range(len(LIMB)):
+        for k in range(n_points):
             tri = robust_triangulate(proj, undist[:, t, k], conf[:, t, k], min_conf, max_residual)
             points[t, k], used[t, k] = tri.point, tri.used
             ok[t, k] = tri.used.sum() >= 2 and tri.max_residual <= max_residual
     # Residuals reported in the detector's own (distorted) pixels.
-    residuals = np.full((n_frames, len(LIMB), n_views), np.nan)
+    residuals = np.full((n_frames, n_points, n_views), np.nan)
     for v, cam in enumerate(cameras):
         px = cam.project(np.nan_to_num(points))
         err = np.linalg.norm(px - keypoints[v], axis=-1)
@@ -870,6 +871,7 @@ class View3D:
     pa: dict[str, np.ndarray] = field(default_factory=dict)  # row -> (N,) mm
     pelvis: dict[str, np.ndarray] = field(default_factory=dict)
     aligned_inputs: dict[str, np.ndarray] = field(default_factory=dict)  # row -> (N,12,3)
+    given_2d_pa: dict[str, np.ndarray] = field(default_factory=dict)  # row -> (N,) mm
 
 
 MEDIAPIPE_ROW = "MediaPipe world landmarks"
@@ -910,6 +912,41 @@ def evaluate_view(
     view.aligned_inputs[CONSTANT_ROW] = const
     view.pa[CONSTANT_ROW] = pa_mpjpe(const, target) if len(frames) else np.zeros(0)
     return view
+
+
+def given_2d_scores(
+    view: View3D, camera: CalibratedCamera, nose: np.ndarray, models: Sequence[Model]
+) -> None:
+    """Ground-truth 2D -> 3D, the `reconstruct_from_keypoints` path: the reference's 12 limb
+    points (and its nose, (T,3) world, nan where not triangulated) projected into this view's
+    pinhole camera are the only input (no image, no detector 3D); PA-MPJPE on the 12 limb
+    points into `view.given_2d_pa`."""
+    from coach_backend.gcssn.api import representation_from_keypoints
+
+    if not len(view.frames):
+        return
+    n = len(view.frames)
+    points = np.zeros((n, len(KEYPOINT_NAMES), 3))
+    points[:, list(LIMB)] = view.target
+    conf = np.zeros((n, len(KEYPOINT_NAMES)), np.float32)
+    conf[:, list(LIMB)] = 1.0
+    nose_cam = camera.to_camera(nose[view.frames])
+    has_nose = np.isfinite(nose_cam).all(-1)
+    points[has_nose, 0] = nose_cam[has_nose]
+    conf[has_nose, 0] = 1.0
+    uv = points[..., :2] / np.where(points[..., 2:] > 0, points[..., 2:], 1.0)
+    pinhole = camera.pinhole
+    pixels = uv * [pinhole.fx, pinhole.fy] + [pinhole.cx, pinhole.cy]
+    for model in models:
+        config = PerceptionConfig(resolution=model.resolution)
+        reps = [
+            representation_from_keypoints(pixels[t], conf[t], pinhole, None, config)
+            for t in range(n)
+        ]
+        rec = model.reconstructor.predict(stack(reps))  # type: ignore[attr-defined]
+        predicted = np.asarray(rec.keypoints, np.float64)[:, list(LIMB)]
+        view.given_2d_pa[model.name] = pa_mpjpe(predicted, view.target)
+    view.given_2d_pa[CONSTANT_ROW] = view.pa[CONSTANT_ROW]
 
 
 def alignment_2d(perception: Perception, predicted: np.ndarray) -> np.ndarray:
@@ -1255,6 +1292,24 @@ def write_report(run: Run, args: argparse.Namespace, out: Path, skipped: Sequenc
             "no orientation or position of its own. It is the floor a useful 3D estimate must "
             "beat.")  # fmt: skip
         add("")
+        given_rows = [r for r in [*names, CONSTANT_ROW] if r in run.views[0].given_2d_pa]
+        if given_rows:
+            const_pa = _pooled([v.given_2d_pa[CONSTANT_ROW] for v in run.views])
+            add("## Ground-truth 2D -> 3D (`reconstruct_from_keypoints`, no image)")
+            add("")
+            add("The same view-frames, but the input is the 3D reference itself projected into "
+                "each view's pinhole camera: 13 points (nose + the 12 limb keypoints; the nose "
+                "where its own triangulation is consistent), confidence 1, nothing else: no "
+                "image, no silhouette, no detector 3D. This is how a user with keypoints from "
+                "another detector, or from motion capture, calls GC-SSN. PA-MPJPE (mm) on the "
+                "12 limb keypoints.")  # fmt: skip
+            add("")
+            add("| method | PA-MPJPE | / constant pose |")
+            add("| --- | --- | --- |")
+            for row in given_rows:
+                pa = _pooled([v.given_2d_pa[row] for v in run.views])
+                add(f"| {labels[row]} | {_fmt(pa)} | {_fmt(pa / const_pa, 2)} |")
+            add("")
     if run.errors_2d:
         clips = [c.name for c in run.clips]
         add("## 2D alignment on real clips (model keypoints projected vs the detector's)")
@@ -1434,6 +1489,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         trial: triangulate_trial(cameras[trial], kp, cf, args.max_residual)
         for trial, (_, kp, cf) in trials.items()
     }
+    noses = {}  # (T,3) world, nan where the views disagree: the 13th point of the given-2D rows
+    for trial, videos in trial_videos.items():
+        names = [f"pose2sim/{trial}/{p.stem}" for p in videos]
+        kp = np.stack([first[n].keypoints_px[:, :1] for n in names])
+        cf = np.stack([first[n].conf[:, :1] for n in names])
+        nose = triangulate_trial(cameras[trial], kp, cf, args.max_residual)
+        noses[trial] = np.where(nose.kept[:, None], nose.points[:, 0], np.nan)
     timings["reference"] = time.perf_counter() - t0
     for trial, ref in references.items():
         print(f"reference {trial}: {int(ref.kept.sum())}/{len(ref.kept)} frames kept", flush=True)
@@ -1463,13 +1525,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     timings["models"] = time.perf_counter() - t0
     constant, constant_what = mean_pose_keypoints(args.dataset)
 
+    # The given-2D rows: each network as `reconstruct_from_keypoints` runs it (adapted copies
+    # are per clip of MediaPipe input, and the 2D-only views are what this path is already).
+    given_2d_models = [
+        m
+        for m in models
+        if not isinstance(m.reconstructor, KeypointsOnly) and "_adapted" not in m.name
+    ]
     views = []
     for clip in clips:
         if clip.trial is None:
             continue
         preds = {m.name: predictions[m.name][clip.name] for m in models}
-        views.append(evaluate_view(clip, cameras[clip.trial][clip.view], references[clip.trial],
-                                   perceptions[clip.name], preds, constant, args.detection_threshold))  # fmt: skip
+        camera = cameras[clip.trial][clip.view]
+        views.append(evaluate_view(clip, camera, references[clip.trial], perceptions[clip.name],
+                                   preds, constant, args.detection_threshold))  # fmt: skip
+        given_2d_scores(views[-1], camera, noses[clip.trial], given_2d_models)
     errors_2d = {
         m.name: {
             c.name: alignment_2d(by_res[m.resolution][c.name], predictions[m.name][c.name])

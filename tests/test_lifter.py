@@ -24,6 +24,10 @@ from coach_backend.gcssn.lifter import (
 from coach_backend.gcssn.metrics import pa_mpjpe
 from coach_backend.gcssn.synthetic import SyntheticSource
 from coach_backend.gcssn.train_lifter import (
+    LIMB_JOINTS,
+    LIMB_KEYPOINTS,
+    USER_KEYPOINT_SETS,
+    DetectorNoise,
     KeypointSampler,
     LifterTrainConfig,
     supervised_losses,
@@ -97,6 +101,42 @@ def test_sampler_mirrors_and_hides_what_the_detector_cannot_see(motion) -> None:
     # Some samples are mirror images: compare a row sampled with and without mirroring.
     plain = KeypointSampler(body, *motion, np.random.default_rng(1), mirror=False).sample(64)
     assert torch.isfinite(plain["joints"]).all() and plain["joints"].shape == (64, 24, 3)
+
+
+def test_sampler_shapes_some_samples_like_user_keypoints(motion) -> None:
+    """User-keypoint samples carry no detector 3D and only one of the user keypoint sets; with
+    the rate at 1 and no corruption but the sets, some land exactly on joint centres."""
+    body = load_body_model()
+    exact = DetectorNoise(
+        user_keypoints_rate=1.0,
+        jitter=(0.0, 0.0),
+        bias_sd=0.0,
+        outlier_rate=0.0,
+        low_confidence_rate=0.0,
+        drop_rate=(0.0, 0.0),
+        face_drop_rate=0.0,
+    )
+    sampler = KeypointSampler(body, *motion, np.random.default_rng(3), noise=exact)
+    batch = sampler.sample(64)
+    assert not batch["world_present"].any()
+    seen = [set(np.flatnonzero(row > 0)) for row in batch["conf"].numpy()]
+    # Each sample shows one of the sets (minus any points out of the frame), never more.
+    assert all(any(s <= set(kps) for kps in USER_KEYPOINT_SETS) for s in seen)
+    assert any(s == set(USER_KEYPOINT_SETS[0]) for s in seen)
+    assert any(18 in s for s in seen)  # small toes, which MediaPipe never gives, users may
+    # Joint-centre samples: the limb rays are exact projections of the joints (the residual of
+    # the best placement is ~0), the others of the body's keypoints.
+    rays = batch["rays"][:, LIMB_KEYPOINTS]
+    weights = (batch["conf"][:, LIMB_KEYPOINTS] > 0).float()  # some fall out of the frame
+
+    def residual(points: torch.Tensor) -> torch.Tensor:
+        placed = points + place_body(points, rays, weights)[:, None]
+        return ((placed[..., :2] / placed[..., 2:] - rays).norm(dim=-1) * weights).amax(1)
+
+    at_joints = residual(batch["joints"][:, LIMB_JOINTS]) < 1e-4
+    at_keypoints = residual(batch["keypoints"][:, LIMB_KEYPOINTS]) < 1e-4
+    assert (at_joints ^ at_keypoints).all()  # every sample is one or the other
+    assert 10 < int(at_joints.sum()) < 54  # about half
 
 
 def test_a_few_training_steps_reduce_the_supervised_loss(motion) -> None:

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import roma
 import torch
 from tqdm import tqdm
 
@@ -36,6 +35,7 @@ from coach_backend.gcssn.lifter import (
     place_body,
     reprojection_error,
 )
+from coach_backend.gcssn.rotations import rotmat_to_rotvec
 from coach_backend.gcssn.train_lifter import (
     KeypointSampler,
     LifterTrainConfig,
@@ -161,7 +161,7 @@ def adapt_lifter(
         cycle_rays = projected.detach() * (conf[..., None] > 0)
         second = adapted(adapted.input_features(cycle_rays, conf, world, world_present))
         loss_cycle = ((second.rotmats - rotmats.detach()) ** 2).sum((-1, -2)).mean()
-        loss_prior = prior.nll(roma.rotmat_to_rotvec(rotmats[:, 1:])).mean()
+        loss_prior = prior.nll(rotmat_to_rotvec(rotmats[:, 1:])).mean()
         total = (
             config.weight_2d * loss_2d
             + config.weight_cycle * loss_cycle

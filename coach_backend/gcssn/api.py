@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import roma
 import torch
+from scipy.spatial.transform import Rotation
 
 from coach_backend.body import BodyModel, load_body_model
 from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_KEYPOINTS
@@ -123,7 +123,12 @@ class Reconstructor:
             with torch.no_grad():
                 out = self.body.from_rotmats(rotmats, betas, transl, NO_VERTICES)
             joints, keypoints = out.joints, out.keypoints
-        rotvecs = roma.rotmat_to_rotvec(rotmats).numpy()
+        rotvecs = (
+            Rotation.from_matrix(rotmats.detach().reshape(-1, 3, 3).double().numpy())
+            .as_rotvec()
+            .reshape(*rotmats.shape[:-2], 3)
+            .astype(np.float32)
+        )
         keep = valid.numpy()
 
         def masked(a: torch.Tensor | np.ndarray) -> np.ndarray:

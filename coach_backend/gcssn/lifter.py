@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import roma
 import torch
 from torch import nn
 
 from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_BETAS, NUM_JOINTS, NUM_KEYPOINTS
+from coach_backend.gcssn.rotations import six_d_to_rotmat
 from coach_backend.perception.types import RepresentationBatch
 
 NETWORK_TYPE = "lifter"
@@ -116,7 +116,7 @@ class KeypointLifter(nn.Module):
     def forward(self, features: torch.Tensor) -> LiftedPose:
         out = self.head(self.blocks(self.stem(features)))
         six_d = out[:, : NUM_JOINTS * 6] + self.rest_six_d
-        rotmats = roma.special_gramschmidt(six_d.reshape(-1, NUM_JOINTS, 2, 3).transpose(2, 3))
+        rotmats = six_d_to_rotmat(six_d.reshape(-1, NUM_JOINTS, 2, 3).transpose(2, 3))
         return LiftedPose(rotmats, out[:, NUM_JOINTS * 6 :])
 
     def input_features(

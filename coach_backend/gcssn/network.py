@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import roma
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from coach_backend.body.skeleton import NUM_BETAS, NUM_JOINTS, NUM_KEYPOINTS
+from coach_backend.gcssn.rotations import rotmat_to_rotvec, six_d_to_rotmat
 from coach_backend.perception.types import RepresentationBatch
 
 
@@ -41,7 +41,7 @@ class Prediction:
     camera: torch.Tensor  # (B,3): scale (crop-normalised size of 1 m at the pelvis), x, y
 
     def rotvecs(self) -> torch.Tensor:
-        return roma.rotmat_to_rotvec(self.rotmats)
+        return rotmat_to_rotvec(self.rotmats)
 
 
 NUM_OUTPUTS = NUM_JOINTS * 6 + NUM_BETAS + 3
@@ -127,7 +127,7 @@ class GCSSN(nn.Module):
             hidden = self.mlp(torch.cat([features, vector, params], dim=1))
             params = params + self.delta(hidden)
         six_d = params[:, : NUM_JOINTS * 6].reshape(-1, NUM_JOINTS, 2, 3).transpose(2, 3)
-        rotmats = roma.special_gramschmidt(six_d)
+        rotmats = six_d_to_rotmat(six_d)
         betas = params[:, NUM_JOINTS * 6 : NUM_JOINTS * 6 + NUM_BETAS]
         cam = params[:, -3:]
         # Keep the scale positive and smooth near its start value.

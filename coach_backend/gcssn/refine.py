@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import roma
 import torch
 
 from coach_backend.body import NUM_BETAS, NUM_JOINTS, BodyModel
@@ -23,6 +22,7 @@ from coach_backend.gcssn.losses import (
     silhouette_agreement,
 )
 from coach_backend.gcssn.network import Prediction
+from coach_backend.gcssn.rotations import rotmat_to_rotvec, rotvec_to_rotmat
 from coach_backend.perception.types import RepresentationBatch
 from coach_backend.prior.model import PosePrior
 
@@ -73,10 +73,10 @@ def fit_to_representation(
     optimizer = torch.optim.Adam([delta, betas, pelvis], lr=config.lr)
     distance = distance_fields(reps.silhouette)
     for _ in range(config.steps):
-        rotmats = roma.rotvec_to_rotmat(delta) @ base
+        rotmats = rotvec_to_rotmat(delta) @ base
         transl = pelvis - rest_pelvis(body, betas)
         out = body.from_rotmats(rotmats, betas, transl, vertex_ids)
-        body_pose = roma.rotmat_to_rotvec(rotmats[:, 1:])
+        body_pose = rotmat_to_rotvec(rotmats[:, 1:])
         loss = (
             w.keypoints * keypoint_reprojection(out.keypoints, reps)
             + w.silhouette * silhouette_agreement(out.vertices, reps, distance)
@@ -87,7 +87,7 @@ def fit_to_representation(
         loss.backward()
         optimizer.step()
     with torch.no_grad():
-        rotmats = roma.rotvec_to_rotmat(delta) @ base
+        rotmats = rotvec_to_rotmat(delta) @ base
     return FitResult(rotmats, betas.detach(), pelvis.detach())
 
 
@@ -112,7 +112,7 @@ def fit_lifted_to_keypoints(
     optimizer = torch.optim.Adam([correction], lr=lr)
     ids = torch.zeros(0, dtype=torch.long)
     for _ in range(steps):
-        fitted = rotmats @ roma.rotvec_to_rotmat(correction)
+        fitted = rotmats @ rotvec_to_rotmat(correction)
         rooted = body.from_rotmats(fitted, betas, zero, ids).keypoints
         points = rooted + place_body(rooted, rays, weights)[:, None]
         loss = (
@@ -123,6 +123,6 @@ def fit_lifted_to_keypoints(
         loss.backward()
         optimizer.step()
     with torch.no_grad():
-        fitted = rotmats @ roma.rotvec_to_rotmat(correction)
+        fitted = rotmats @ rotvec_to_rotmat(correction)
         rooted = body.from_rotmats(fitted, betas, zero, ids).keypoints
         return fitted, place_body(rooted, rays, weights)

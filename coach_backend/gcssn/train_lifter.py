@@ -28,7 +28,13 @@ from smplx.lbs import batch_rodrigues
 from tqdm import tqdm
 
 from coach_backend.body import BodyModel, load_body_model
-from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_BETAS, NUM_JOINTS
+from coach_backend.body.skeleton import (
+    KEYPOINT_NAMES,
+    NUM_BETAS,
+    NUM_JOINTS,
+    NUM_KEYPOINTS,
+    SMPL_JOINT_NAMES,
+)
 from coach_backend.gcssn.lifter import (
     NETWORK_TYPE,
     KeypointLifter,
@@ -52,6 +58,28 @@ NO_VERTICES = torch.zeros(0, dtype=torch.long)
 # MediaPipe has no small toes: they are always missing at inference, so always in training.
 ALWAYS_MISSING = [KEYPOINT_NAMES.index(n) for n in ("left_small_toe", "right_small_toe")]
 FACE = [KEYPOINT_NAMES.index(n) for n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")]
+LIMBS = [
+    f"{side}_{part}"
+    for part in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+    for side in ("left", "right")
+]
+LIMB_KEYPOINTS = [KEYPOINT_NAMES.index(n) for n in LIMBS]
+LIMB_JOINTS = [SMPL_JOINT_NAMES.index(n) for n in LIMBS]
+# Limbs whose local rotations can be swapped between frames (`part_mix_rate`): body_pose rows.
+PARTS = tuple(
+    [SMPL_JOINT_NAMES.index(f"{side}_{j}") - 1 for j in joints]
+    for side in ("left", "right")
+    for joints in (
+        ("collar", "shoulder", "elbow", "wrist", "hand"),
+        ("hip", "knee", "ankle", "foot"),
+    )
+)
+# Keypoint sets that users bring from other detectors or from ground truth (all else missing).
+USER_KEYPOINT_SETS = (
+    [KEYPOINT_NAMES.index("nose"), *LIMB_KEYPOINTS],  # 13: nose + 12 limb points (H36M-like)
+    list(range(17)),  # COCO-17, no feet
+    list(range(NUM_KEYPOINTS)),  # all 23
+)
 FRAME_SHAPES = ((640, 480), (1280, 720), (720, 1280), (1080, 1920), (1920, 1080), (480, 640))
 
 
@@ -76,6 +104,10 @@ class DetectorNoise:
     low_confidence_rate: float = 0.15  # occluded points: low visibility, more noise
     drop_rate: tuple[float, float] = (0.0, 0.1)
     face_drop_rate: float = 0.05  # the whole face missing (hood, turned away, cropped)
+    # Keypoints a user brings (`reconstruct_from_keypoints`): no detector 3D, one of
+    # USER_KEYPOINT_SETS, half of them with limb points at the joint centres (mocap/H36M-style
+    # ground truth) instead of MediaPipe's definitions, half with full confidence.
+    user_keypoints_rate: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +140,9 @@ class LifterTrainConfig:
     weight_joints: float = 10.0
     weight_rotations: float = 0.5
     weight_betas: float = 0.02
+    user_keypoints_rate: float = 0.25
+    part_mix_rate: float = 0.0
+    init: Path | None = None  # start from these weights (fine-tuning), not from scratch
 
 
 class KeypointSampler:
@@ -124,6 +159,7 @@ class KeypointSampler:
         mirror: bool = True,
         world: WorldNoise | None = None,
         detector_offsets: tuple[np.ndarray, np.ndarray] | None = None,
+        part_mix_rate: float = 0.0,
     ) -> None:
         self.body = body
         self.global_orient = global_orient
@@ -136,11 +172,19 @@ class KeypointSampler:
         # (anchor joints, offsets): where MediaPipe puts each keypoint relative to the body's own
         # (measured on renders, `coach_backend.perception.detector_offsets`); None = the body's.
         self.detector_offsets = detector_offsets
+        # Per limb and sample: that limb's rotations come from another frame (poses CMU never
+        # had, e.g. one arm up while the legs kick; the motions themselves stay CMU's).
+        self.part_mix_rate = part_mix_rate
 
     def sample(self, size: int, clean: bool = False) -> dict[str, torch.Tensor]:
         rng, cam = self.rng, self.cameras
         rows = rng.integers(0, len(self.body_pose), size)
         orient, pose = self.global_orient[rows].copy(), self.body_pose[rows].copy()
+        if self.part_mix_rate and not clean:
+            for part in PARTS:
+                swap = np.flatnonzero(rng.random(size) < self.part_mix_rate)
+                donors = rng.integers(0, len(self.body_pose), len(swap))
+                pose[swap[:, None], part] = self.body_pose[donors[:, None], part]
         if self.mirror:
             flip = rng.random(size) < 0.5
             pose[flip] = mirror_body_pose(pose[flip])
@@ -165,6 +209,13 @@ class KeypointSampler:
             detected = apply_detector_offsets(
                 keypoints, out.joint_transforms, *self.detector_offsets
             )
+        user = np.zeros(size, bool)
+        if not clean:
+            user = rng.random(size) < self.noise.user_keypoints_rate
+        centres = torch.as_tensor(np.flatnonzero(user & (rng.random(size) < 0.5)))
+        if len(centres):
+            detected = detected.clone()
+            detected[centres[:, None], LIMB_KEYPOINTS] = joints[centres[:, None], LIMB_JOINTS]
 
         # Frame and intrinsics, then a pelvis position that keeps the pelvis in the frame.
         shape_ids = rng.integers(0, len(FRAME_SHAPES), size)
@@ -187,13 +238,14 @@ class KeypointSampler:
         conf = torch.ones(size, len(KEYPOINT_NAMES))
         if not clean:
             pixels, conf = self._corrupt(pixels, f)
+            conf[user] = self._user_confidences(conf[user])
         inside = (
             (pixels >= 0).all(-1) & (pixels < size_wh[:, None]).all(-1) & (points[..., 2] > 0.1)
         )
         conf = conf * inside
-        conf[:, ALWAYS_MISSING] = 0.0
+        conf[np.flatnonzero(~user)[:, None], ALWAYS_MISSING] = 0.0
         rays = (pixels - size_wh[:, None] / 2) / f[..., None] * (conf[..., None] > 0)
-        world, present = self._world(detected, clean)
+        world, present = self._world(detected, clean, absent=user)
         return {
             "rays": rays,
             "conf": conf,
@@ -205,7 +257,19 @@ class KeypointSampler:
             "keypoints": keypoints - joints[:, :1],
         }
 
-    def _world(self, keypoints: torch.Tensor, clean: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    def _user_confidences(self, conf: torch.Tensor) -> torch.Tensor:
+        """One of USER_KEYPOINT_SETS per sample; half keep detector-like confidences, half are
+        ground truth (1 wherever present)."""
+        rng = self.rng
+        keep = torch.zeros_like(conf)
+        for row, choice in enumerate(rng.integers(0, len(USER_KEYPOINT_SETS), len(conf))):
+            keep[row, USER_KEYPOINT_SETS[choice]] = 1.0
+        exact = torch.as_tensor(rng.random(len(conf)) < 0.5)[:, None]
+        return torch.where(exact, (conf > 0).float(), conf) * keep
+
+    def _world(
+        self, keypoints: torch.Tensor, clean: bool, absent: np.ndarray
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Detector-like 3D keypoints (hip-centred, camera axes) and whether there are any."""
         rng, w = self.rng, self.world
         b = len(keypoints)
@@ -218,7 +282,7 @@ class KeypointSampler:
         world = np.einsum("bij,bkj->bki", turn.as_matrix(), centred) * scale[:, None]
         world = world + rng.normal(0, 1, world.shape) * np.array(w.point_sd_m)
         world[:, ALWAYS_MISSING] = 0.0
-        present = rng.random(b) < w.present_rate
+        present = (rng.random(b) < w.present_rate) & ~absent
         world = world * present[:, None, None]
         return torch.as_tensor(world, dtype=torch.float32), torch.as_tensor(present)
 
@@ -283,7 +347,13 @@ class LifterTrainer(ResumableTraining):
         if config.detector_offsets is not None:
             offsets = load_detector_offsets(config.detector_offsets)
         self.sampler = KeypointSampler(
-            self.body, train.global_orient, train.body_pose, self.rng, detector_offsets=offsets
+            self.body,
+            train.global_orient,
+            train.body_pose,
+            self.rng,
+            noise=DetectorNoise(user_keypoints_rate=config.user_keypoints_rate),
+            detector_offsets=offsets,
+            part_mix_rate=config.part_mix_rate,
         )
         # A fixed held-out batch (test trials, clean 2D) to follow progress.
         held_out = KeypointSampler(
@@ -293,6 +363,10 @@ class LifterTrainer(ResumableTraining):
         self.net = KeypointLifter(
             LifterConfig(hidden=config.hidden, blocks=config.blocks, world_input=config.world_input)
         )
+        if config.init is not None:
+            self.net.load_state_dict(
+                {k: v.float() for k, v in torch.load(config.init)["state_dict"].items()}
+            )
         self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=1e-4)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.step = 0
@@ -309,22 +383,28 @@ class LifterTrainer(ResumableTraining):
         return supervised_losses(self.net, self.body, batch)
 
     def validate(self) -> dict[str, float]:
+        """Held-out clean 2D: as the detector gives it, and as 13 user keypoints (nose + limbs,
+        no detector 3D)."""
+        v = self.validation
+        thirteen = torch.zeros_like(v["conf"])
+        thirteen[:, USER_KEYPOINT_SETS[0]] = v["conf"][:, USER_KEYPOINT_SETS[0]]
+        truth = v["joints"].numpy()
+        scores = {}
         self.net.eval()
-        with torch.no_grad():
-            v = self.validation
-            pred = self.net(
-                self.net.input_features(v["rays"], v["conf"], v["world"], v["world_present"])
-            )
-            out = self.body.from_rotmats(
-                pred.rotmats, pred.betas, torch.zeros(len(pred.betas), 3), NO_VERTICES
-            )
+        for name, conf, present in (
+            ("val", v["conf"], v["world_present"]),
+            ("val13", thirteen, torch.zeros_like(v["world_present"])),
+        ):
+            with torch.no_grad():
+                pred = self.net(self.net.input_features(v["rays"], conf, v["world"], present))
+                out = self.body.from_rotmats(
+                    pred.rotmats, pred.betas, torch.zeros(len(pred.betas), 3), NO_VERTICES
+                )
+            joints = (out.joints - out.joints[:, :1]).numpy()
+            scores[f"{name}_mpjpe"] = float(np.linalg.norm(joints - truth, axis=-1).mean() * 1000)
+            scores[f"{name}_pa_mpjpe"] = float(pa_mpjpe(joints, truth).mean())
         self.net.train()
-        joints = (out.joints - out.joints[:, :1]).numpy()
-        truth = self.validation["joints"].numpy()
-        return {
-            "val_mpjpe": float(np.linalg.norm(joints - truth, axis=-1).mean() * 1000),
-            "val_pa_mpjpe": float(pa_mpjpe(joints, truth).mean()),
-        }
+        return scores
 
     def train(self) -> None:
         cfg = self.config
@@ -385,7 +465,20 @@ class LifterTrainer(ResumableTraining):
                 ", simulated MediaPipe world landmarks as an input (75 % of samples)"
                 if self.config.world_input
                 else ""
-            ),
+            )
+            + (
+                f", {self.config.user_keypoints_rate:.0%} of samples shaped like user keypoints "
+                "(13 / COCO-17 / 23 points, half at joint centres, no 3D)"
+                if self.config.user_keypoints_rate
+                else ""
+            )
+            + (
+                f", each limb's rotations from another frame in {self.config.part_mix_rate:.0%} "
+                "of samples"
+                if self.config.part_mix_rate
+                else ""
+            )
+            + (f"; fine-tuned from {self.config.init}" if self.config.init else ""),
             "losses": {
                 "joints_3d": self.config.weight_joints,
                 "rotations": self.config.weight_rotations,
@@ -422,6 +515,22 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="project the body's own keypoints, not MediaPipe's definitions of them",
     )
+    parser.add_argument(
+        "--user-keypoints-rate",
+        type=float,
+        default=defaults.user_keypoints_rate,
+        help="share of samples shaped like user keypoints (subsets, joint centres, no 3D)",
+    )
+    parser.add_argument(
+        "--part-mix-rate",
+        type=float,
+        default=defaults.part_mix_rate,
+        help="per limb and sample, the chance its rotations come from another frame",
+    )
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument(
+        "--init", type=Path, default=None, help="fine-tune these weights instead of starting fresh"
+    )
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--export", type=Path, default=None, help="write weights + card here")
@@ -442,6 +551,10 @@ def main(argv: list[str] | None = None) -> None:
         blocks=args.blocks,
         world_input=not args.no_world_input,
         detector_offsets=None if args.no_detector_offsets else DEFAULT_OFFSETS_PATH,
+        user_keypoints_rate=args.user_keypoints_rate,
+        part_mix_rate=args.part_mix_rate,
+        lr=args.lr,
+        init=args.init,
         threads=args.threads,
         seed=args.seed,
     )
