@@ -556,6 +556,7 @@ class Model:
     label: str
     reconstructor: object  # coach_backend.gcssn.api.Reconstructor
     resolution: int
+    smoothed: bool = False  # zero-phase smoothing over each clip, as the replay CLI writes
 
 
 def shipped_weights() -> list[Path]:
@@ -636,6 +637,7 @@ def adapted_models(
             not isinstance(net, KeypointLifter)
             or model.reconstructor.refine_steps
             or isinstance(model.reconstructor, KeypointsOnly)
+            or model.smoothed
         ):
             continue
         name = f"{model.name}_adapted{steps}"
@@ -666,22 +668,89 @@ def adapted_models(
     return out
 
 
-def predict_keypoints(model: Model, perception: Perception, chunk: int = 256) -> np.ndarray:
+def video_fps(path: Path) -> float:
+    """Frame rate of a video (1 for a photo)."""
+    if path.suffix.lower() in {".jpg", ".jpeg", ".png"}:
+        return 1.0
+    import av
+
+    with av.open(str(path)) as container:
+        rate = container.streams.video[0].average_rate
+        return float(rate) if rate else 30.0
+
+
+def smoothed_models(models: Sequence[Model]) -> list[Model]:
+    """Each model (not the 2D-only views) again, its output smoothed as `replay` writes it."""
+    return [
+        Model(
+            f"{m.name}_smoothed",
+            f"{m.label} + zero-phase smoothing + settle (as replay writes)",
+            m.reconstructor,
+            m.resolution,
+            smoothed=True,
+        )  # fmt: skip
+        for m in models
+        if not isinstance(m.reconstructor, KeypointsOnly)
+    ]
+
+
+def predict_keypoints(
+    model: Model, perception: Perception, fps: float = 30.0, chunk: int = 256
+) -> np.ndarray:
     """(T,23,3) camera-frame keypoints in metres; nan where the model reports no person."""
+    if model.smoothed:
+        return _smoothed_keypoints(model, perception, fps, chunk)
     batch = perception.batch()
     out = []
     for start in range(0, len(batch), chunk):
-        part = RepresentationBatch(
-            **{
-                k: getattr(batch, k)[start : start + chunk]
-                for k in (*BATCH_FIELDS, "world", "world_present")
-            }
-        )
+        part = batch[start : start + chunk]
         rec = model.reconstructor.predict(part)  # type: ignore[attr-defined]
         kp = np.asarray(rec.keypoints, np.float64)
         kp[~np.asarray(rec.valid, bool)] = np.nan
         out.append(kp)
     return np.concatenate(out)
+
+
+def _smoothed_keypoints(model: Model, perception: Perception, fps: float, chunk: int) -> np.ndarray:
+    """The replay CLI's file path: per-frame SMPL, zero-phase smoothing over the clip (the
+    project's `smooth_sequence`, default settings), laid back onto the detections
+    (`settle_on_keypoints`, replay's default steps), then the body's keypoints."""
+    from coach_backend.body import BodyParams
+    from coach_backend.gcssn.api import settle_on_keypoints
+    from coach_backend.replay.preflight import SETTLE_STEPS
+    from coach_backend.smoothing import SmplSequence, smooth_sequence
+
+    batch = perception.batch()
+    parts = []
+    for start in range(0, len(batch), chunk):
+        part = batch[start : start + chunk]
+        parts.append(model.reconstructor.predict(part))  # type: ignore[attr-defined]
+
+    def cat(field_name: str) -> np.ndarray:
+        return np.concatenate([np.asarray(getattr(r, field_name)) for r in parts])
+
+    valid = cat("valid").astype(bool)
+    seq = SmplSequence(
+        global_orient=np.nan_to_num(cat("global_orient")),
+        body_pose=np.nan_to_num(cat("body_pose")),
+        betas=np.nan_to_num(cat("betas")),
+        transl=np.nan_to_num(cat("transl")),
+        valid=valid,
+        timestamp_s=np.arange(len(valid)) / fps,
+    )
+    smooth = smooth_sequence(seq, mode="zero_phase")
+    body = model.reconstructor.body  # type: ignore[attr-defined]
+
+    def t(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(a, dtype=torch.float32)
+
+    rotvecs = np.concatenate([smooth.global_orient[:, None], smooth.body_pose], 1)
+    rotvecs, transl = settle_on_keypoints(body, rotvecs, smooth.betas, batch, SETTLE_STEPS)
+    params = BodyParams(t(rotvecs[:, 0]), t(rotvecs[:, 1:]), t(smooth.betas), t(transl))
+    with torch.no_grad():
+        kp = body(params).keypoints.double().numpy()
+    kp[~smooth.valid] = np.nan
+    return kp
 
 
 def mean_pose_keypoints(dataset: Path | None) -> tuple[np.ndarray, str]:
@@ -1391,6 +1460,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                     help="triangulation consistency threshold, px")  # fmt: skip
     ap.add_argument("--detection-threshold", type=float, default=40.0,
                     help="a view's detection must be this close (median px) to the reference")  # fmt: skip
+    ap.add_argument("--smoothed", action="store_true",
+                    help="also each model + zero-phase smoothing over the clip, as replay writes")  # fmt: skip
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "real.md")
     ap.add_argument("--figures", type=Path, default=REPO / "docs", help="figure folder")
     ap.add_argument(
@@ -1512,10 +1583,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     predictions: dict[str, dict[str, np.ndarray]] = {}
+    if args.smoothed:
+        models += smoothed_models(models)
+    fps = {c.name: video_fps(c.path) for c in clips}
     for model in models:
         tm = time.perf_counter()
         predictions[model.name] = {
-            c.name: predict_keypoints(model, by_res[model.resolution][c.name]) for c in clips
+            c.name: predict_keypoints(model, by_res[model.resolution][c.name], fps[c.name])
+            for c in clips
         }
         frames = sum(len(p) for p in by_res[model.resolution].values())
         timings[f"ms/{model.name}"] = (time.perf_counter() - tm) * 1000.0 / frames
@@ -1530,7 +1605,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     given_2d_models = [
         m
         for m in models
-        if not isinstance(m.reconstructor, KeypointsOnly) and "_adapted" not in m.name
+        if not isinstance(m.reconstructor, KeypointsOnly)
+        and "_adapted" not in m.name
+        and not m.smoothed
     ]
     views = []
     for clip in clips:

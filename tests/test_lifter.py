@@ -243,3 +243,40 @@ def test_only_the_lifter_adapts() -> None:
 
     with pytest.raises(ValueError, match="only the lifter"):
         Reconstructor(GCSSN().eval()).adapt(None, 1)  # type: ignore[arg-type]
+
+
+def test_settle_lays_a_smoothed_pose_back_onto_its_keypoints(source) -> None:
+    """A pose moved off the person (as smoothing does) is laid back onto the 2D keypoints: with
+    0 steps only the translation is re-solved, with a few steps the limbs follow too."""
+    from coach_backend.gcssn.api import settle_on_keypoints
+    from coach_backend.gcssn.lifter import reprojection_error
+
+    body = load_body_model()
+    reps, truth = source.clean_batch(6)
+    rotvecs = np.concatenate(
+        [truth.params.global_orient.numpy()[:, None], truth.params.body_pose.numpy()], axis=1
+    )
+    betas = truth.params.betas.numpy()
+    rng = np.random.default_rng(4)
+    moved = rotvecs + rng.normal(0, 0.12, rotvecs.shape).astype(np.float32)  # ~7 deg per joint
+    rays, weights = keypoint_rays(reps), reps.conf
+
+    def error(rv: np.ndarray, transl: np.ndarray) -> float:
+        rotmats = torch.as_tensor(
+            Rotation.from_rotvec(rv.reshape(-1, 3)).as_matrix(), dtype=torch.float32
+        ).reshape(6, 24, 3, 3)
+        out = body.from_rotmats(
+            rotmats, torch.as_tensor(betas), torch.as_tensor(transl), NO_VERTICES
+        )
+        return float(reprojection_error(out.keypoints, rays, weights).mean())
+
+    exact_rv, exact_t = settle_on_keypoints(body, rotvecs, betas, reps, steps=0)
+    np.testing.assert_allclose(exact_rv, rotvecs, atol=1e-4)  # 0 steps: the pose is kept
+    np.testing.assert_allclose(exact_t, truth.params.transl.numpy(), atol=0.02)
+    placed_rv, placed_t = settle_on_keypoints(body, moved, betas, reps, steps=0)
+    fitted_rv, fitted_t = settle_on_keypoints(body, moved, betas, reps, steps=10)
+    assert error(fitted_rv, fitted_t) < 0.7 * error(placed_rv, placed_t)
+    change = Rotation.from_rotvec(fitted_rv.reshape(-1, 3)).inv() * Rotation.from_rotvec(
+        moved.reshape(-1, 3)
+    )
+    assert change.magnitude().max() < 0.5  # corrections, not a new pose

@@ -123,12 +123,7 @@ class Reconstructor:
             with torch.no_grad():
                 out = self.body.from_rotmats(rotmats, betas, transl, NO_VERTICES)
             joints, keypoints = out.joints, out.keypoints
-        rotvecs = (
-            Rotation.from_matrix(rotmats.detach().reshape(-1, 3, 3).double().numpy())
-            .as_rotvec()
-            .reshape(*rotmats.shape[:-2], 3)
-            .astype(np.float32)
-        )
+        rotvecs = _rotvecs(rotmats)
         keep = valid.numpy()
 
         def masked(a: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -210,6 +205,53 @@ class Reconstructor:
             reps, prediction, self.body, self._prior, self._fit_ids, FitConfig(self.refine_steps)
         )
         return fit.rotmats, fit.betas, fit.pelvis
+
+
+def settle_on_keypoints(
+    body: BodyModel,
+    rotvecs: np.ndarray,
+    betas: np.ndarray,
+    reps: RepresentationBatch,
+    steps: int,
+    chunk: int = 256,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lay an already estimated (e.g. temporally smoothed) pose back onto its frames' 2D
+    keypoints: `steps` of the lifter's short 2D fit starting from it (kept close to it), then
+    the closed-form translation. Why: smoothing a sequence moves rotations and settles one
+    shape per person, which shifts the body off the person in the image; the pose itself is
+    kept. rotvecs (T,24,3) axis-angle camera frame, betas (T,10), reps: the T frames' own
+    representations -> (rotvecs (T,24,3), transl (T,3))."""
+    from coach_backend.gcssn.refine import fit_lifted_to_keypoints
+    from coach_backend.gcssn.rotations import rotvec_to_rotmat
+
+    out_rotvecs, out_transl = [], []
+    for start in range(0, len(reps), chunk):
+        part = reps[start : start + chunk]
+        rays = keypoint_rays(part)
+        weights = part.conf * (part.conf >= PLACEMENT_MIN_CONFIDENCE)
+        rotmats = rotvec_to_rotmat(
+            torch.as_tensor(rotvecs[start : start + chunk], dtype=torch.float32)
+        )
+        shape = torch.as_tensor(betas[start : start + chunk], dtype=torch.float32)
+        if steps > 0:
+            with torch.enable_grad():
+                rotmats, transl = fit_lifted_to_keypoints(
+                    body, rotmats, shape, rays, weights, steps
+                )
+        else:
+            with torch.no_grad():
+                zero = torch.zeros(len(rotmats), 3)
+                rooted = body.from_rotmats(rotmats, shape, zero, NO_VERTICES).keypoints
+                transl = place_body(rooted, rays, weights)
+        out_rotvecs.append(_rotvecs(rotmats))
+        out_transl.append(transl.detach().numpy())
+    return np.concatenate(out_rotvecs), np.concatenate(out_transl)
+
+
+def _rotvecs(rotmats: torch.Tensor) -> np.ndarray:
+    """(...,3,3) -> (...,3) float32 axis-angle (scipy: no autograd needed here)."""
+    flat = rotmats.detach().reshape(-1, 3, 3).double().numpy()
+    return Rotation.from_matrix(flat).as_rotvec().reshape(*rotmats.shape[:-2], 3).astype(np.float32)
 
 
 def representation_from_keypoints(

@@ -359,6 +359,12 @@ class RepresentationBatch:
     def __len__(self) -> int:
         return int(self.keypoints.shape[0])
 
+    def __getitem__(self, rows: slice | torch.Tensor | np.ndarray) -> RepresentationBatch:
+        """The batch of these rows (a slice, indices or a boolean mask)."""
+        if isinstance(rows, np.ndarray):
+            rows = torch.as_tensor(rows)
+        return RepresentationBatch(**{k: v[rows] for k, v in vars(self).items()})
+
     def to(self, device: torch.device | str) -> RepresentationBatch:
         return RepresentationBatch(**{k: v.to(device) for k, v in vars(self).items()})
 

@@ -40,7 +40,7 @@ EXIT_FAILED, EXIT_INTERRUPTED = 1, 130  # (argparse exits with 2 for bad argumen
 def build_parser() -> argparse.ArgumentParser:
     # Only the standard library here and in main() before the checks: `--help` imports
     # nothing heavy (the default weights path lives with the network, so it is named in words).
-    from coach_backend.replay.preflight import OVERLAY_SUFFIXES
+    from coach_backend.replay.preflight import OVERLAY_SUFFIXES, SETTLE_STEPS
 
     p = argparse.ArgumentParser(
         prog="python -m coach_backend.replay",
@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=10,
         help="test-time 2D fitting steps after the network (0 = network only, as live)",
+    )
+    p.add_argument(
+        "--settle-steps",
+        type=int,
+        default=None,
+        help="zero_phase: 2D fitting steps that lay the smoothed body back onto each frame "
+        f"(default {SETTLE_STEPS}; 0 = translation only)",
     )
     p.add_argument(
         "--overlay",
@@ -182,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--max-frames must be >= 1")
     if args.refine_steps < 0:
         parser.error("--refine-steps must be >= 0")
+    if args.settle_steps is not None and args.settle_steps < 0:
+        parser.error("--settle-steps must be >= 0")
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be >= 1")
 
@@ -218,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         weights=args.weights,
         smoothing=args.smoothing,
         refine_steps=args.refine_steps,
+        **({} if args.settle_steps is None else {"settle_steps": args.settle_steps}),
         overlay=overlay,
         overwrite=args.force,
         max_frames=args.max_frames,

@@ -21,6 +21,12 @@ _PICKLE_MARKER = b"\x80"
 # Containers the overlay video (H.264, `video.write_video`) can be written in; PyAV picks the
 # container from the file name's suffix.
 OVERLAY_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv")
+# Default of `--settle-steps` (here, with the other defaults `--help` names without imports):
+# 2D-fit steps that lay the zero-phase smoothed bodies back onto each frame's keypoints
+# (`settle_on_keypoints`): smoothing alone moved limbs off the person (median 2D error on the
+# Pose2Sim views 1.5 -> up to 3.4 % of height); 5 steps bring it back and keep the smoothing's
+# 3D gain (benchmarks/results/real.md).
+SETTLE_STEPS = 5
 
 
 class VideoError(Exception):

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 
 from coach_backend.body import BodyModel, BodyParams, load_body_model
-from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn
-from coach_backend.perception import Camera
+from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn, settle_on_keypoints
+from coach_backend.perception import Camera, Representation, stack
 from coach_backend.pipeline import Perceived, PipelineConfig, SessionPipeline, WireEncoder
 from coach_backend.recorder import SessionRecorder, recorded_session_info, replay
 from coach_backend.replay.parallel import default_workers, perceive_file
@@ -35,6 +35,7 @@ from coach_backend.replay.preflight import (
     NPZ_NAME,
     OUTPUT_NAMES,
     RECORDING_NAME,
+    SETTLE_STEPS,
     OutputExistsError,
     WeightsError,
     capped_workers,
@@ -51,6 +52,7 @@ Smoothing = Literal["causal", "zero_phase"]
 # Frames per GC-SSN call offline: about half the cost per frame of one at a time here, and
 # small enough that the progress bar still moves smoothly.
 _GCSSN_BATCH = 8
+_SETTLE_CHUNK = 256
 # x264 preset of the overlay video: a preview, and at 1080p "medium" took longer than
 # everything else of a replay (about 175 ms a frame against 47 ms for "veryfast" on 2 cores).
 _OVERLAY_PRESET = "veryfast"
@@ -77,6 +79,8 @@ class ReplayOptions:
     weights: str | Path | torch.nn.Module | None = None
     smoothing: Smoothing = "zero_phase"
     refine_steps: int = 0
+    # After zero-phase smoothing: fit steps back onto the keypoints (0: translation only).
+    settle_steps: int = SETTLE_STEPS
     overlay: Path | None = None  # write the mesh-over-video here
     overwrite: bool = False  # replace the outputs of an earlier run (never anything else)
     max_frames: int | None = None  # process only the first N frames
@@ -171,6 +175,7 @@ def run_replay(
     expected = _expected_frames(info, options.max_frames)
     tick = progress(expected) if progress else None
     results = []
+    representations: list[Representation] = []  # what the settle step lays the bodies onto
     with (
         _ending(hub),
         SessionRecorder(recording, session_info) as recorder,
@@ -185,6 +190,7 @@ def run_replay(
         try:
             for batch in _batches(frames, _GCSSN_BATCH):
                 results.extend(pipeline.finish_batch(batch))
+                representations.extend(p.representation for p in batch)
                 if tick:
                     tick(len(batch))
         finally:
@@ -193,6 +199,8 @@ def run_replay(
     raw = SmplSequence.from_frames([r.raw for r in results])
     causal = SmplSequence.from_frames([r.frame for r in results])
     final = _final_sequence(raw, causal, options.smoothing, config.smoothing)
+    if options.smoothing == "zero_phase":
+        final = _settled(final, representations, body, options.settle_steps)
     processing_s = time.perf_counter() - start
 
     camera = results[0].camera
@@ -208,6 +216,7 @@ def run_replay(
         "rotation_cw": info.rotation_cw,
         "smoothing": options.smoothing,
         "refine_steps": options.refine_steps,
+        "settle_steps": options.settle_steps if options.smoothing == "zero_phase" else None,
         "weights": _weights_name(options.weights),
         "expected_frames": expected,
     }
@@ -288,6 +297,24 @@ def _final_sequence(
         # From the raw network output: filtering the causal result again would keep its lag.
         return smooth_sequence(raw, config, mode="zero_phase")
     raise ValueError(f"unknown smoothing {mode!r}")
+
+
+def _settled(
+    seq: SmplSequence, reps: list[Representation], body: BodyModel, steps: int
+) -> SmplSequence:
+    """The smoothed sequence laid back onto each frame's own keypoints (valid frames)."""
+    out = seq.copy()
+    rows = np.flatnonzero(seq.valid)
+    for start in range(0, len(rows), _SETTLE_CHUNK):
+        part = rows[start : start + _SETTLE_CHUNK]
+        rotvecs = np.concatenate([seq.global_orient[part, None], seq.body_pose[part]], axis=1)
+        rotvecs, transl = settle_on_keypoints(
+            body, rotvecs, seq.betas[part], stack([reps[i] for i in part]), steps
+        )
+        out.global_orient[part] = rotvecs[:, 0]
+        out.body_pose[part] = rotvecs[:, 1:]
+        out.transl[part] = transl
+    return out
 
 
 def _params(seq: SmplSequence, rows: np.ndarray) -> BodyParams:
@@ -437,7 +464,7 @@ def serve_recording(
     """Stream a recording to gRPC subscribers at its real-time pace, then stop. Returns the
     number of frames sent."""
     token = token or secrets.token_urlsafe(16)
-    info = recorded_session_info(recording)
+    info = recorded_session_info(recording, at_frame=0)  # the shape replay() starts with
     with PoseStreamServer(StreamConfig(host=host, port=port)) as server:
         hub = server.add_session(info, token=token)
         announce(f"serving session {info.session_id!r} on {server.address}")
