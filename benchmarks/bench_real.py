@@ -557,6 +557,7 @@ class Model:
     reconstructor: object  # coach_backend.gcssn.api.Reconstructor
     resolution: int
     smoothed: bool = False  # zero-phase smoothing over each clip, as the replay CLI writes
+    settle_steps: int = 0  # ...then this many fit steps back onto the keypoints
 
 
 def shipped_weights() -> list[Path]:
@@ -679,16 +680,18 @@ def video_fps(path: Path) -> float:
         return float(rate) if rate else 30.0
 
 
-def smoothed_models(models: Sequence[Model]) -> list[Model]:
-    """Each model (not the 2D-only views) again, its output smoothed as `replay` writes it."""
+def smoothed_models(models: Sequence[Model], settle_steps: int) -> list[Model]:
+    """Each model (not the 2D-only views) again, its output smoothed and settled as `replay`
+    writes it."""
     return [
         Model(
-            f"{m.name}_smoothed",
-            f"{m.label} + zero-phase smoothing + settle (as replay writes)",
+            f"{m.name}_smoothed{settle_steps}",
+            f"{m.label} + zero-phase smoothing + {settle_steps}-step settle (replay's file path)",
             m.reconstructor,
             m.resolution,
             smoothed=True,
-        )  # fmt: skip
+            settle_steps=settle_steps,
+        )
         for m in models
         if not isinstance(m.reconstructor, KeypointsOnly)
     ]
@@ -717,7 +720,6 @@ def _smoothed_keypoints(model: Model, perception: Perception, fps: float, chunk:
     (`settle_on_keypoints`, replay's default steps), then the body's keypoints."""
     from coach_backend.body import BodyParams
     from coach_backend.gcssn.api import settle_on_keypoints
-    from coach_backend.replay.preflight import SETTLE_STEPS
     from coach_backend.smoothing import SmplSequence, smooth_sequence
 
     batch = perception.batch()
@@ -745,7 +747,7 @@ def _smoothed_keypoints(model: Model, perception: Perception, fps: float, chunk:
         return torch.as_tensor(a, dtype=torch.float32)
 
     rotvecs = np.concatenate([smooth.global_orient[:, None], smooth.body_pose], 1)
-    rotvecs, transl = settle_on_keypoints(body, rotvecs, smooth.betas, batch, SETTLE_STEPS)
+    rotvecs, transl = settle_on_keypoints(body, rotvecs, smooth.betas, batch, model.settle_steps)
     params = BodyParams(t(rotvecs[:, 0]), t(rotvecs[:, 1:]), t(smooth.betas), t(transl))
     with torch.no_grad():
         kp = body(params).keypoints.double().numpy()
@@ -1461,7 +1463,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--detection-threshold", type=float, default=40.0,
                     help="a view's detection must be this close (median px) to the reference")  # fmt: skip
     ap.add_argument("--smoothed", action="store_true",
-                    help="also each model + zero-phase smoothing over the clip, as replay writes")  # fmt: skip
+                    help="also each model + zero-phase smoothing over the clip + settle, as replay writes")  # fmt: skip
+    ap.add_argument("--settle-steps", type=int, action="append", default=None,
+                    help="--smoothed: settle steps (repeatable; default: replay's)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "real.md")
     ap.add_argument("--figures", type=Path, default=REPO / "docs", help="figure folder")
     ap.add_argument(
@@ -1498,6 +1502,10 @@ def resolve_media(args: argparse.Namespace) -> tuple[Path, Path, Path, Path, lis
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.settle_steps is None:
+        from coach_backend.replay.preflight import SETTLE_STEPS
+
+        args.settle_steps = [SETTLE_STEPS]
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     pose2sim, sports2d, vtest, lunge, problems = resolve_media(args)
@@ -1584,7 +1592,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     predictions: dict[str, dict[str, np.ndarray]] = {}
     if args.smoothed:
-        models += smoothed_models(models)
+        models += [m for steps in args.settle_steps for m in smoothed_models(models, steps)]
     fps = {c.name: video_fps(c.path) for c in clips}
     for model in models:
         tm = time.perf_counter()
