@@ -24,12 +24,10 @@ The access log writes ``?token=`` values redacted (:class:`RedactingAccessLogger
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import logging
 import re
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -38,7 +36,8 @@ from aiohttp import WSMsgType, web
 from aiohttp.web_log import AccessLogger
 
 from ..ingest import InvalidOffer
-from ..recorder import RecordingError, read_recording
+from ..recorder import RecordingError, ReplayTimeline
+from ..recorder.player import PacedPlayer, as_recorded, shape_key
 from ..stream import pb
 from ..stream.grpc_web import add_grpc_web_routes
 from .sessions import (
@@ -359,66 +358,46 @@ async def _drain_client(ws: web.WebSocketResponse) -> None:
             return
 
 
-class _Player:
-    """Paced replay state for one socket: the frames' own capture times set the pace."""
+class _Player(PacedPlayer):
+    """The shared pacing, plus the socket's wake-up call: set on every seek/pause/play/speed,
+    so the sending task re-evaluates what is due."""
 
     def __init__(self, times: list[int]) -> None:
-        self.times = times
-        self.index = 0
-        self.playing = True
-        self.speed = 1.0
+        super().__init__(times)
         self.changed = asyncio.Event()
-        self._anchor_wall = time.monotonic()
-        self._anchor_us = times[0] if times else 0
-
-    def position_us(self) -> int:
-        if not self.times:
-            return 0
-        return self.times[min(self.index, len(self.times) - 1)] - self.times[0]
-
-    def reanchor(self) -> None:
-        self._anchor_wall = time.monotonic()
-        if self.index < len(self.times):
-            self._anchor_us = self.times[self.index]
-
-    def due_in(self) -> float:
-        t = self.times[self.index]
-        return self._anchor_wall + (t - self._anchor_us) / 1e6 / self.speed - time.monotonic()
-
-    def seek(self, t_s: float) -> None:
-        """``t_s``: finite, >= 0 (parse_control checks); past the end means the last frame."""
-        if self.times:
-            t_s = min(t_s, (self.times[-1] - self.times[0]) / 1e6)
-            target = self.times[0] + int(t_s * 1e6)
-            self.index = min(bisect.bisect_left(self.times, target), len(self.times) - 1)
-        self.reanchor()
-        self.changed.set()
 
 
 async def _stream_replay(ws: web.WebSocketResponse, path: Path) -> None:
     loop = asyncio.get_running_loop()
     try:
-        rec = await loop.run_in_executor(None, read_recording, path)
+        timeline = await loop.run_in_executor(None, ReplayTimeline.read, path)
     except (RecordingError, OSError) as exc:
         await ws.send_json({"type": "end", "reason": f"unreadable recording: {exc}"})
         return
-    frames = rec.frames
-    info = pb.SessionInfo()
-    info.CopyFrom(rec.info)
-    info.state = pb.SESSION_STATE_RECORDED
-    await ws.send_json(info_json(info))
-    times = [f.capture_time_us for f in frames]
+    rec, frames = timeline.recording, timeline.frames
+    shown_info = timeline.info_at(0)  # the shape frame 0 is drawn with, as replay() starts
+    await ws.send_json(info_json(as_recorded(shown_info)))
     await ws.send_json(
         {
             "type": "timeline",
-            "start_us": times[0] if times else 0,
-            "end_us": times[-1] if times else 0,
+            "start_us": timeline.times[0] if frames else 0,
+            "end_us": timeline.times[-1] if frames else 0,
             "frames": len(frames),
             "complete": rec.complete,
             "end_reason": rec.end.reason if rec.end else None,
         }
     )
-    player = _Player(times)
+    player = _Player(timeline.times)
+
+    async def send_frame(index: int) -> None:
+        """The frame, preceded by its body shape where that differs from the last one sent
+        (crossing a shape update, or a seek across one), as the hub replay announces it."""
+        nonlocal shown_info
+        info = timeline.info_at(index)
+        if info is not shown_info and shape_key(info) != shape_key(shown_info):
+            await ws.send_json(info_json(as_recorded(info)))
+        shown_info = info
+        await ws.send_bytes(pack_frame(frames[index]))
 
     async def state() -> None:
         await ws.send_json({"type": "state", "playing": player.playing, "speed": player.speed,
@@ -426,9 +405,9 @@ async def _stream_replay(ws: web.WebSocketResponse, path: Path) -> None:
 
     async def play() -> None:
         while True:
-            if not player.playing or player.index >= len(frames):
-                if player.index >= len(frames) and player.playing:
-                    player.playing = False
+            if not player.playing or player.at_end:
+                if player.at_end and player.playing:
+                    player.pause()
                     await ws.send_json({"type": "end", "reason": "replay finished"})
                     await state()
                 player.changed.clear()
@@ -440,8 +419,8 @@ async def _stream_replay(ws: web.WebSocketResponse, path: Path) -> None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(player.changed.wait(), delay)
                 continue  # re-evaluate: a seek/pause may have happened
-            await ws.send_bytes(pack_frame(frames[player.index]))
-            player.index += 1
+            await send_frame(player.index)
+            player.advance()
 
     async def control() -> None:
         async for msg in ws:
@@ -455,18 +434,14 @@ async def _stream_replay(ws: web.WebSocketResponse, path: Path) -> None:
             if kind == "seek":
                 player.seek(value)
                 # A seek while paused still shows the pose at that time.
-                if not player.playing and player.index < len(frames):
-                    await ws.send_bytes(pack_frame(frames[player.index]))
+                if not player.playing and not player.at_end:
+                    await send_frame(player.index)
             elif kind == "pause":
-                player.playing = False
+                player.pause()
             elif kind == "play":
-                if player.index >= len(frames):
-                    player.seek(0.0)
-                player.playing = True
-                player.reanchor()
+                player.play()
             elif kind == "speed":
-                player.speed = value
-                player.reanchor()
+                player.set_speed(value)
             else:
                 continue  # unknown types are ignored: newer pages may send more
             player.changed.set()

@@ -14,7 +14,8 @@ Binary message (server -> browser), 128 bytes, little-endian::
 
 Text messages (JSON objects, ``type`` field), server -> browser:
 ``info`` (SessionInfo fields; first, and again when a live session's body shape ``betas``
-has settled), ``timeline`` (replay: start_us, end_us, frames, complete),
+has settled; in a replay, before the first frame drawn with another recorded shape),
+``timeline`` (replay: start_us, end_us, frames, complete),
 ``stats`` (live: session state, server fps, pipeline latency per stage in ms; about 1 Hz),
 ``state`` (replay: playing, speed, position_us), ``end`` (reason).
 Browser -> server (replay only): ``{"type": "seek", "t_s": 12.5}`` (seconds from the start,

@@ -1,8 +1,10 @@
 """Durable session recording (length-delimited StreamMessage log) and paced replay.
 
 Record a live session: ``HubRecording(hub, "out/s1.coachrec")`` (stops at ``hub.end()``).
-Review it in AR: ``hub = server.add_session(recorded_session_info(path, "s1-review"), token)``,
-then ``ReplayThread(path, hub).start()``. Read offline: ``read_recording(path)``.
+Review it in AR: ``hub = server.add_session(recorded_session_info(path, "s1-review",
+at_frame=0), token)``, then ``ReplayThread(path, hub).start()``. Read offline:
+``read_recording(path)``. Every replay (this one, the dashboard's WebSocket replay) paces and
+shapes frames through ``player`` (:class:`PacedPlayer`, :class:`ReplayTimeline`).
 """
 
 from .log import (
@@ -14,16 +16,19 @@ from .log import (
     SessionRecorder,
     read_recording,
 )
+from .player import PacedPlayer, ReplayTimeline
 from .replay import ReplayResult, ReplayThread, recorded_session_info, replay
 
 __all__ = [
     "DEFAULT_SYNC_INTERVAL_S",
     "HubRecording",
+    "PacedPlayer",
     "Recording",
     "RecordingError",
     "RecordingReader",
     "ReplayResult",
     "ReplayThread",
+    "ReplayTimeline",
     "SessionRecorder",
     "read_recording",
     "recorded_session_info",

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
 
     token = args.token or secrets.token_urlsafe(16)
     server = PoseStreamServer()  # sessions only; the native gRPC port is not started here
-    hub = server.add_session(recorded_session_info(args.recording, args.session), token)
+    hub = server.add_session(recorded_session_info(args.recording, args.session, at_frame=0), token)
     worker = ReplayThread(args.recording, hub)
     run_standalone(
         server,

@@ -4,7 +4,9 @@ File = record*, record = varint(len) + StreamMessage bytes (the same framing as 
 ``writeDelimitedTo`` / C# ``WriteDelimitedTo``, so other languages can read it). The first record is
 the SessionInfo, then PoseFrames, then - if the session ended cleanly - one StreamEnd. A later
 SessionInfo record (same session) updates the session from that point on: the live pipeline
-writes one when it announces the settled body shape (betas); readers keep the latest.
+writes one when it announces the settled body shape (betas); readers keep the latest, and
+``read_recording`` keeps each one's position, so that replays draw every frame with the shape
+it was sent with (``player.ReplayTimeline``).
 
 Durability: appends go to a userspace buffer that is flushed and ``os.fsync``ed when at least
 ``sync_interval_s`` has passed since the last sync (checked on every append; a feeding thread that
@@ -163,6 +165,10 @@ class Recording:
     frames: list[pb.PoseFrame] = field(default_factory=list)
     end: pb.StreamEnd | None = None
     torn_tail_bytes: int = 0
+    # The SessionInfo records in file order, each with the index of the first frame after it
+    # (of several in a row, the last; ``info`` is the last of all): where the body shape
+    # changed, for replays (``player.ReplayTimeline``).
+    infos: list[tuple[int, pb.SessionInfo]] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -263,8 +269,15 @@ class RecordingReader:
 def read_recording(path: str | os.PathLike[str]) -> Recording:
     """Read a whole recording. Raises RecordingError if it is not one or is corrupt mid-file."""
     reader = RecordingReader(path)
-    frames = list(reader)
-    return Recording(reader.path, reader.info, frames, reader.end, reader.torn_tail_bytes)
+    frames: list[pb.PoseFrame] = []
+    infos = [(0, reader.info)]
+    for frame in reader:  # a SessionInfo record read before this frame replaced reader.info
+        if reader.info is not infos[-1][1]:
+            infos.append((len(frames), reader.info))
+        frames.append(frame)
+    if reader.info is not infos[-1][1]:  # one after the last frame
+        infos.append((len(frames), reader.info))
+    return Recording(reader.path, reader.info, frames, reader.end, reader.torn_tail_bytes, infos)
 
 
 class HubRecording:

@@ -10,26 +10,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..body.skeleton import NUM_BETAS
 from ..stream.hub import SessionHub
 from ..stream.proto_gen import coach_pb2 as pb
-from .log import RecordingReader
+from .log import read_recording
+from .player import PacedPlayer, ReplayTimeline, as_recorded, has_shape, shape_key
 
 
 def recorded_session_info(
-    path: str | os.PathLike[str], session_id: str | None = None
+    path: str | os.PathLike[str], session_id: str | None = None, *, at_frame: int | None = None
 ) -> pb.SessionInfo:
-    """The recording's latest SessionInfo (its settled body shape included) marked RECORDED
-    (optionally under a new id), ready for ``PoseStreamServer.add_session`` / ``SessionHub``."""
-    reader = RecordingReader(path)
-    for _ in reader:  # later info records update reader.info
-        pass
-    info = pb.SessionInfo()
-    info.CopyFrom(reader.info)
-    info.state = pb.SESSION_STATE_RECORDED
-    if session_id is not None:
-        info.session_id = session_id
-    return info
+    """The recording's SessionInfo marked RECORDED (optionally under a new id), ready for
+    ``PoseStreamServer.add_session`` / ``SessionHub``: by default the latest (its settled body
+    shape included); with ``at_frame``, the one that frame is drawn with (``at_frame=0``: what
+    :func:`replay` starts from, so the hub needs no shape update at the start)."""
+    recording = read_recording(path)
+    info = recording.info if at_frame is None else ReplayTimeline(recording).info_at(at_frame)
+    return as_recorded(info, session_id)
 
 
 @dataclass(frozen=True)
@@ -48,37 +44,35 @@ def replay(
     end_hub: bool = True,
     clock: Callable[[], float] = time.monotonic,
 ) -> ReplayResult:
-    """Publish the recording's frames into ``hub`` (blocking), spaced by their capture timestamps
-    divided by ``speed``. Frames keep their original sequence and timestamps. A late frame is sent
-    at once (no skipping), so a slow machine stretches the replay instead of dropping poses."""
-    if speed <= 0:
-        raise ValueError("speed must be > 0")
+    """Publish the recording's frames into ``hub`` (blocking), paced by :class:`PacedPlayer`
+    (capture timestamps divided by ``speed``; a late frame is sent at once, so a slow machine
+    stretches the replay instead of dropping poses). Frames keep their original sequence and
+    timestamps. The hub's body shape follows :meth:`ReplayTimeline.info_at`, as the dashboard's
+    replay does: announced before the first frame if the hub started with another one, and
+    again where the recording's shape changed."""
+    timeline = ReplayTimeline.read(path)  # RecordingError before anything is published
+    player = PacedPlayer(timeline.times, speed=speed, clock=clock)
     stop = stop or threading.Event()
-    reader = RecordingReader(path)  # raises RecordingError before anything is published
-    frames, stopped = 0, False
-    seen_info = reader.info  # the hub was set up from the recording's info already
-    t0: float | None = None
-    ts0 = 0
-    for frame in reader:
-        if t0 is None:
-            t0, ts0 = clock(), frame.capture_time_us
-        delay = t0 + (frame.capture_time_us - ts0) / 1e6 / speed - clock()
+    stopped = False
+    followed: pb.SessionInfo | None = None
+    while not player.at_end:
+        delay = player.due_in()
         if (delay > 0 and stop.wait(delay)) or stop.is_set():
             stopped = True
             break
-        if reader.info is not seen_info:  # a SessionInfo record (shape update) came before it
-            seen_info = reader.info
-            changed = (list(seen_info.betas), seen_info.body_model) != (
-                list(hub.info.betas),
-                hub.info.body_model,
-            )
-            if changed and len(seen_info.betas) == NUM_BETAS:
-                hub.update_betas(np.asarray(seen_info.betas), seen_info.body_model or None)
-        hub.publish(frame)
-        frames += 1
+        if (info := timeline.info_at(player.index)) is not followed:
+            _follow_shape(hub, info)
+            followed = info
+        hub.publish(timeline.frames[player.index])
+        player.advance()
     if end_hub:
         hub.end("replay stopped" if stopped else "replay finished")
-    return ReplayResult(frames, stopped, reader.torn_tail_bytes)
+    return ReplayResult(player.index, stopped, timeline.recording.torn_tail_bytes)
+
+
+def _follow_shape(hub: SessionHub, info: pb.SessionInfo) -> None:
+    if has_shape(info) and shape_key(info) != shape_key(hub.info):
+        hub.update_betas(np.asarray(info.betas), info.body_model or None)
 
 
 class ReplayThread:
