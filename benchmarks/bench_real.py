@@ -1503,7 +1503,7 @@ def resolve_media(args: argparse.Namespace) -> tuple[Path, Path, Path, Path, lis
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.settle_steps is None:
-        from coach_backend.replay.preflight import SETTLE_STEPS
+        from coach_backend.config import SETTLE_STEPS
 
         args.settle_steps = [SETTLE_STEPS]
     torch.set_num_threads(args.threads)

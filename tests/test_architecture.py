@@ -15,7 +15,7 @@ PACKAGE = Path(coach_backend.__file__).parent
 
 # Lowest first. A package may import only packages of a LOWER tier (not its own tier's).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("resources", "viz"),  # foundations: where files live, drawing
+    ("resources", "config", "viz"),  # foundations: where files live, defaults, drawing
     ("body",),  # core stages ...
     ("mocap", "smoothing"),
     ("prior", "perception"),

@@ -11,6 +11,7 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from coach_backend.body import load_body_model
+from coach_backend.config import OFFLINE_REFINE_STEPS
 from coach_backend.gcssn import Reconstructor, reconstruct_from_keypoints
 from coach_backend.gcssn.adapt import AdaptConfig, adapt_lifter, reprojection_loss
 from coach_backend.gcssn.api import DEFAULT_WEIGHTS, NO_VERTICES, load_gcssn
@@ -208,7 +209,9 @@ def test_keypoints_api_matches_the_representation_path(source) -> None:
         frame_points, reps.conf.numpy(), (camera.width, camera.height), camera.intrinsics
     )
     reps_again = stack([reps.item(i) for i in range(4)])
-    from_reps = Reconstructor(DEFAULT_WEIGHTS).predict(reps_again)
+    from_reps = Reconstructor(DEFAULT_WEIGHTS, refine_steps=OFFLINE_REFINE_STEPS).predict(
+        reps_again
+    )
     np.testing.assert_allclose(from_keypoints.joints, from_reps.joints, atol=2e-3)
     assert PerceptionConfig().resolution == Reconstructor(DEFAULT_WEIGHTS).resolution
 

@@ -16,6 +16,7 @@ from scipy.spatial.transform import Rotation
 
 from coach_backend.body import BodyModel, load_body_model
 from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_KEYPOINTS
+from coach_backend.config import OFFLINE_REFINE_STEPS
 from coach_backend.gcssn.geometry import pelvis_position, rest_pelvis
 from coach_backend.gcssn.lifter import (
     NETWORK_TYPE as LIFTER_TYPE,
@@ -291,7 +292,7 @@ def reconstruct_from_keypoints(
     intrinsics: tuple[float, float, float, float] | None = None,
     silhouettes: np.ndarray | None = None,
     weights: str | Path = DEFAULT_WEIGHTS,
-    refine_steps: int = 0,
+    refine_steps: int = OFFLINE_REFINE_STEPS,
 ) -> Reconstruction:
     """SMPL from your own 2D keypoints.
 
@@ -301,6 +302,8 @@ def reconstruct_from_keypoints(
     image_size: (width, height) in pixels.
     intrinsics: (fx, fy, cx, cy) in pixels; default `Camera.default_for(width, height)`.
     silhouettes: optional (T,H,W) full-frame person masks in [0, 1].
+    refine_steps: steps of the short 2D fit after the network (default
+        `coach_backend.config.OFFLINE_REFINE_STEPS`; 0 = the network alone, ~10x faster).
     Returns per-frame SMPL parameters and 3D joints/keypoints in metres, camera frame.
     """
     keypoints = np.asarray(keypoints, dtype=np.float64)

@@ -40,7 +40,8 @@ EXIT_FAILED, EXIT_INTERRUPTED = 1, 130  # (argparse exits with 2 for bad argumen
 def build_parser() -> argparse.ArgumentParser:
     # Only the standard library here and in main() before the checks: `--help` imports
     # nothing heavy (the default weights path lives with the network, so it is named in words).
-    from coach_backend.replay.preflight import OVERLAY_SUFFIXES, SETTLE_STEPS
+    from coach_backend.config import OFFLINE_REFINE_STEPS, SETTLE_STEPS
+    from coach_backend.replay.preflight import OVERLAY_SUFFIXES
 
     p = argparse.ArgumentParser(
         prog="python -m coach_backend.replay",
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--refine-steps",
         type=int,
-        default=10,
+        default=OFFLINE_REFINE_STEPS,
         help="test-time 2D fitting steps after the network (0 = network only, as live)",
     )
     p.add_argument(

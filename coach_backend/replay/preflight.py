@@ -21,13 +21,6 @@ _PICKLE_MARKER = b"\x80"
 # Containers the overlay video (H.264, `video.write_video`) can be written in; PyAV picks the
 # container from the file name's suffix.
 OVERLAY_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv")
-# Default of `--settle-steps` (here, with the other defaults `--help` names without imports):
-# 2D-fit steps that lay the zero-phase smoothed bodies back onto each frame's keypoints
-# (`settle_on_keypoints`). Smoothing alone moved limbs off the person (median 2D error on the
-# Pose2Sim views 1.5 -> up to 3.4 % of height); on benchmarks/bench_real.py, 15 steps after the
-# 10-step per-frame fit gave medians 1.3-2.0 % on every real clip (5 steps: up to 2.9 %) and
-# single-view 3D 68.9 mm against 71.2 mm unsmoothed.
-SETTLE_STEPS = 15
 
 
 class VideoError(Exception):

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from coach_backend.body import BodyModel, BodyParams, load_body_model
+from coach_backend.config import SETTLE_STEPS
 from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn, settle_on_keypoints
 from coach_backend.perception import Camera, Representation, stack
 from coach_backend.pipeline import Perceived, PipelineConfig, SessionPipeline, WireEncoder
@@ -35,7 +36,6 @@ from coach_backend.replay.preflight import (
     NPZ_NAME,
     OUTPUT_NAMES,
     RECORDING_NAME,
-    SETTLE_STEPS,
     OutputExistsError,
     WeightsError,
     capped_workers,
