@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from coach_backend.recorder import make_test_recording as rec_vectors
+from coach_backend.recorder import read_recording
 from coach_backend.stream.codec import POSE_BYTES, SMPL24_JOINT_NAMES, decode_pose
 from coach_backend.stream.make_test_vectors import DEFAULT_PATH, build_vectors, dumps
 
@@ -73,6 +75,35 @@ def test_vectors_are_self_consistent() -> None:
     for bad in vectors["bad_blobs"]:
         with pytest.raises(ValueError):
             decode_pose(bytes.fromhex(bad["hex"]))
+
+
+def test_committed_reference_recording_matches_python_recorder() -> None:
+    """The C# recording reader is tested on this file and on what the Python reader says about it
+    and its damaged copies: both must be what the current recorder and reader produce."""
+    hint = "stale fixture: run `python -m coach_backend.recorder.make_test_recording` and commit"
+    recording = rec_vectors.DEFAULT_DIR / rec_vectors.RECORDING_NAME
+    expected = rec_vectors.DEFAULT_DIR / rec_vectors.EXPECTED_NAME
+    assert recording.is_file() and expected.is_file(), hint
+    fresh = rec_vectors.build_recording()
+    assert recording.read_bytes() == fresh, hint
+    committed = json.loads(expected.read_text(encoding="utf-8"))
+    _assert_same(committed, json.loads(dumps(rec_vectors.build_expected(fresh))), hint)
+    assert len(fresh) < 4096 and expected.stat().st_size < 32768, "keep the fixture small"
+
+
+def test_reference_recording_covers_what_the_csharp_tests_need() -> None:
+    rec = read_recording(rec_vectors.DEFAULT_DIR / rec_vectors.RECORDING_NAME)
+    assert rec.complete and len(rec.frames) == rec_vectors.NUM_FRAMES
+    firsts = [first for first, _ in rec.infos]
+    assert firsts == [0, rec_vectors.SETTLED_SHAPE_AT, rec_vectors.SHAPELESS_INFO_AT]
+    assert rec.infos[0][1].betas != rec.infos[1][1].betas, "a mid-file shape update"
+    assert not decode_pose(rec.frames[rec_vectors.NO_PERSON_FRAME].pose).valid
+    data = rec_vectors.build_recording()
+    variants = rec_vectors.build_expected(data)["variants"]
+    outcomes = [v["expect"] for v in variants if v["name"] != "complete"]
+    assert sum(e["error"] for e in outcomes) >= 6, "rejections"
+    assert sum(not e["error"] and e["torn_tail_bytes"] > 0 for e in outcomes) >= 4, "torn tails"
+    assert all(rec_vectors.apply_variant(data, v) != data for v in variants[1:]), "damaged copies"
 
 
 @pytest.mark.slow

@@ -50,7 +50,7 @@ namespace CoachBridge.Tests
     }
 
     [DataContract]
-    public sealed class FrameVector
+    public class FrameVector
     {
         [DataMember(Name = "sequence")] public ulong Sequence;
         [DataMember(Name = "capture_time_us")] public long CaptureTimeUs;
@@ -105,7 +105,7 @@ namespace CoachBridge.Tests
         {
             if (cached == null)
             {
-                string path = Locate();
+                string path = Locate(FileName);
                 using (var stream = File.OpenRead(path))
                 {
                     var serializer = new DataContractJsonSerializer(typeof(VectorFile));
@@ -131,8 +131,11 @@ namespace CoachBridge.Tests
             throw new ArgumentException("no vector case named " + name);
         }
 
-        /// <summary>$COACH_BRIDGE_VECTORS, else search upwards from the working and base directories.</summary>
-        private static string Locate()
+        /// <summary>
+        /// A file of Tests/vectors: next to $COACH_BRIDGE_VECTORS (the pose vectors' path) when set,
+        /// else searched upwards from the working and base directories.
+        /// </summary>
+        public static string Locate(string fileName)
         {
             string env = Environment.GetEnvironmentVariable(EnvVar);
             if (!string.IsNullOrEmpty(env))
@@ -141,14 +144,19 @@ namespace CoachBridge.Tests
                 {
                     throw new FileNotFoundException(EnvVar + " points to a missing file", env);
                 }
-                return env;
+                string sibling = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(env)), fileName);
+                if (File.Exists(sibling))
+                {
+                    return sibling;
+                }
+                throw new FileNotFoundException(fileName + " not found next to " + EnvVar, sibling);
             }
             string[] relative =
             {
-                Path.Combine("vectors", FileName),
-                Path.Combine(Path.Combine("Tests", "vectors"), FileName),
-                Path.Combine(Path.Combine(Path.Combine("unity_bridge", "Tests"), "vectors"), FileName),
-                Path.Combine(Path.Combine(Path.Combine(Path.Combine("Packages", "com.coach.unitybridge"), "Tests"), "vectors"), FileName),
+                Path.Combine("vectors", fileName),
+                Path.Combine(Path.Combine("Tests", "vectors"), fileName),
+                Path.Combine(Path.Combine(Path.Combine("unity_bridge", "Tests"), "vectors"), fileName),
+                Path.Combine(Path.Combine(Path.Combine(Path.Combine("Packages", "com.coach.unitybridge"), "Tests"), "vectors"), fileName),
             };
             foreach (string start in new[] { Directory.GetCurrentDirectory(), AppDomain.CurrentDomain.BaseDirectory })
             {
@@ -165,8 +173,7 @@ namespace CoachBridge.Tests
                 }
             }
             throw new FileNotFoundException(
-                "test vectors not found; set " + EnvVar + " or run `python -m coach_backend.stream.make_test_vectors`",
-                FileName);
+                "test vector file not found; set " + EnvVar + " or regenerate it (see Tests/vectors)", fileName);
         }
 
         public static byte[] FromHex(string hex)

@@ -102,6 +102,23 @@ namespace CoachBridge.Core
                     || State == SampleState.Extrapolated || State == SampleState.Stale;
             }
         }
+
+        /// <summary>Takes the pose of one frame.</summary>
+        public void SetPose(PoseFrame frame)
+        {
+            Array.Copy(frame.Rotations, Rotations, SmplSkeleton.JointCount);
+            PelvisPosition = frame.PelvisPosition;
+        }
+
+        /// <summary>Slerps rotations and lerps the pelvis from <paramref name="a"/> (alpha 0) to <paramref name="b"/> (alpha 1; beyond extrapolates).</summary>
+        public void SetBlend(PoseFrame a, PoseFrame b, double alpha)
+        {
+            for (int j = 0; j < SmplSkeleton.JointCount; j++)
+            {
+                Rotations[j] = Quat.Slerp(a.Rotations[j], b.Rotations[j], alpha);
+            }
+            PelvisPosition = Vec3.Lerp(a.PelvisPosition, b.PelvisPosition, alpha);
+        }
     }
 
     /// <summary>
@@ -324,12 +341,12 @@ namespace CoachBridge.Core
                     if (!fb.Pose.Valid)
                     {
                         // The person disappears at fb's time; until then show fa as it was.
-                        Copy(fa.Pose, result);
+                        result.SetPose(fa.Pose);
                         result.State = SampleState.Held;
                         return result;
                     }
                     double alpha = gap > 0 ? (t - fa.Time) / gap : 1.0;
-                    Blend(fa.Pose, fb.Pose, alpha, result);
+                    result.SetBlend(fa.Pose, fb.Pose, alpha);
                     result.ToSequence = fb.Sequence;
                     result.Alpha = alpha;
                     result.Age = 0;
@@ -350,7 +367,7 @@ namespace CoachBridge.Core
                 if (fp.Pose.Valid && step > 0 && step <= settings.MaxInterpolationGap)
                 {
                     double u = 1.0 + ext / step;
-                    Blend(fp.Pose, fa.Pose, u, result);
+                    result.SetBlend(fp.Pose, fa.Pose, u);
                     result.FromSequence = fp.Sequence;
                     result.ToSequence = fa.Sequence;
                     result.Alpha = u;
@@ -359,7 +376,7 @@ namespace CoachBridge.Core
             }
             if (!extrapolated)
             {
-                Copy(fa.Pose, result);
+                result.SetPose(fa.Pose);
             }
             if (dt > settings.HoldLimit)
             {
@@ -390,21 +407,6 @@ namespace CoachBridge.Core
             {
                 seen.Remove(seenOrder.Dequeue());
             }
-        }
-
-        private static void Copy(PoseFrame f, PoseSample s)
-        {
-            Array.Copy(f.Rotations, s.Rotations, SmplSkeleton.JointCount);
-            s.PelvisPosition = f.PelvisPosition;
-        }
-
-        private static void Blend(PoseFrame a, PoseFrame b, double alpha, PoseSample s)
-        {
-            for (int j = 0; j < SmplSkeleton.JointCount; j++)
-            {
-                s.Rotations[j] = Quat.Slerp(a.Rotations[j], b.Rotations[j], alpha);
-            }
-            s.PelvisPosition = Vec3.Lerp(a.PelvisPosition, b.PelvisPosition, alpha);
         }
     }
 }

@@ -5,21 +5,6 @@ using UnityEngine;
 
 namespace CoachBridge.Unity
 {
-    /// <summary>Bone naming preset for <see cref="CoachPoseSubscriber"/>; edit further with overrides.</summary>
-    public enum RigPreset
-    {
-        /// <summary>Bones named like the SMPL joints: pelvis, left_hip, ... (the backend's avatar .glb).</summary>
-        SmplJointNames,
-        /// <summary>SMPL Unity/FBX naming: m_avg_Pelvis, m_avg_L_Hip, ...</summary>
-        SmplFbxMale,
-        /// <summary>SMPL Unity/FBX naming: f_avg_Pelvis, f_avg_L_Hip, ...</summary>
-        SmplFbxFemale,
-        /// <summary>Mixamo: mixamorig:Hips, mixamorig:LeftUpLeg, ...</summary>
-        Mixamo,
-        /// <summary>Start from an empty table: only the overrides apply.</summary>
-        OverridesOnly,
-    }
-
     /// <summary>
     /// Subscribes to a coach pose stream and drives an avatar's bones every frame.
     ///
@@ -73,17 +58,10 @@ namespace CoachBridge.Unity
         private JitterBuffer jitter;
         private readonly ClockOffsetEstimator clock = new ClockOffsetEstimator(10.0);
         private readonly PoseSample sample = new PoseSample();
-        private readonly RigPose rigPose = new RigPose();
-        private SmplRig rig;
-        private bool rigBound;
+        private AvatarRig avatar;
         private float nextBindAttempt;
-        private readonly Transform[] bones = new Transform[SmplSkeleton.JointCount];
-        private Vector3 restPelvisModelPosition;
-        private bool haveRootMotionOrigin;
-        private Vector3 rootMotionOrigin;
         private long captureBaseUs;
         private bool haveCaptureBase;
-        private bool avatarVisible = true;
 
         /// <summary>Last SessionInfo received (null before the first).</summary>
         public SessionInfoMessage SessionInfo { get; private set; }
@@ -96,7 +74,17 @@ namespace CoachBridge.Unity
         public long FramesReceived { get; private set; }
         public long DroppedOnQueue { get { return client != null ? client.DroppedOnQueue : 0; } }
         /// <summary>Bones that the mapping names but the avatar lacks (filled in Awake).</summary>
-        public List<string> MissingBones { get; private set; }
+        public List<string> MissingBones { get { return avatar != null ? avatar.MissingBones : new List<string>(); } }
+
+        /// <summary>
+        /// The capture time the avatar shows now: seconds since the first frame of this
+        /// subscription, on the sender's clock (what a <see cref="ReferenceAvatar"/> can follow).
+        /// Meaningful while <see cref="HasPlayoutTime"/>.
+        /// </summary>
+        public double PlayoutTime { get { return sample.TargetTime; } }
+
+        /// <summary>False until frames arrive, and again after a resubscription until they do.</summary>
+        public bool HasPlayoutTime { get { return clock.HasEstimate && sample.State != SampleState.Empty; } }
 
         /// <summary>Sets connection parameters (e.g. from a QR code or login flow) and reconnects if running.</summary>
         public void Configure(string url, string session, string token)
@@ -122,7 +110,7 @@ namespace CoachBridge.Unity
             jitter.Reset();
             clock.Reset();
             haveCaptureBase = false;
-            haveRootMotionOrigin = false;
+            avatar.ResetRootMotion();
             client = new PoseStreamClient(new PoseStreamClientOptions
             {
                 ServerUrl = serverUrl,
@@ -160,46 +148,14 @@ namespace CoachBridge.Unity
         /// </summary>
         public bool BindRig()
         {
-            SmplRigMapping mapping = PresetMapping(rigPreset).ApplyOverrides(mappingOverrides);
-            var byName = new Dictionary<string, Transform>();
-            foreach (Transform t in avatarRoot.GetComponentsInChildren<Transform>(true))
-            {
-                if (!byName.ContainsKey(t.name)) byName.Add(t.name, t);
-            }
-            MissingBones = new List<string>();
-            var rest = new Quat[SmplSkeleton.JointCount];
-            Quaternion rootInv = Quaternion.Inverse(avatarRoot.rotation);
-            for (int j = 0; j < SmplSkeleton.JointCount; j++)
-            {
-                Transform bone = null;
-                if (mapping.IsMapped(j) && !byName.TryGetValue(mapping[j], out bone))
-                {
-                    MissingBones.Add(mapping[j]);
-                    mapping[j] = null; // fold its rotation into the children instead
-                }
-                bones[j] = bone;
-                rest[j] = bone != null ? ToCore(rootInv * bone.rotation) : Quat.Identity;
-            }
-            if (bones[0] != null)
-            {
-                restPelvisModelPosition = avatarRoot.InverseTransformPoint(bones[0].position);
-            }
-            rig = new SmplRig(mapping, rest, avatarFacesPositiveZ ? SmplRig.FacingPositiveZ : Quat.Identity);
-            rigBound = false;
-            for (int j = 0; j < SmplSkeleton.JointCount; j++)
-            {
-                rigBound |= bones[j] != null;
-            }
-            if (rigBound && MissingBones.Count > 0)
-            {
-                Debug.LogWarning("CoachPoseSubscriber: bones not found under " + avatarRoot.name + ": "
-                    + string.Join(", ", MissingBones.ToArray()), this);
-            }
-            if (rigBound && (hideWhenNoPose == null || hideWhenNoPose.Length == 0))
+            if (avatar == null) avatar = new AvatarRig(avatarRoot, this);
+            bool bound = avatar.Bind(AvatarRig.Mapping(rigPreset, mappingOverrides), avatarFacesPositiveZ);
+            if (bound && (hideWhenNoPose == null || hideWhenNoPose.Length == 0))
             {
                 hideWhenNoPose = avatarRoot.GetComponentsInChildren<Renderer>(true);
             }
-            return rigBound;
+            avatar.Renderers = hideWhenNoPose ?? new Renderer[0];
+            return bound;
         }
 
         private void OnEnable()
@@ -223,7 +179,7 @@ namespace CoachBridge.Unity
         private void Update()
         {
             DrainNetwork();
-            if (!rigBound)
+            if (!avatar.IsBound)
             {
                 if (Time.unscaledTime < nextBindAttempt) return;
                 nextBindAttempt = Time.unscaledTime + 1f;
@@ -231,17 +187,17 @@ namespace CoachBridge.Unity
             }
             if (!clock.HasEstimate)
             {
-                SetAvatarVisible(!hideAvatarWithoutPose);
+                avatar.SetVisible(!hideAvatarWithoutPose);
                 return;
             }
             jitter.Sample(clock.ToCaptureTime(PoseStreamClient.LocalTime), sample);
             if (!sample.HasPose)
             {
-                SetAvatarVisible(!hideAvatarWithoutPose);
+                avatar.SetVisible(!hideAvatarWithoutPose);
                 return;
             }
-            SetAvatarVisible(!(hideAvatarWithoutPose && sample.State == SampleState.Stale));
-            ApplyPose();
+            avatar.SetVisible(!(hideAvatarWithoutPose && sample.State == SampleState.Stale));
+            avatar.Apply(sample, applyRootMotion);
         }
 
         private void DrainNetwork()
@@ -307,58 +263,5 @@ namespace CoachBridge.Unity
             clock.Observe(arrival, capture);
             jitter.Push((long)f.Sequence, capture, pose);
         }
-
-        private void ApplyPose()
-        {
-            rig.Solve(sample.Rotations, sample.PelvisPosition, true, rigPose);
-            Quaternion root = avatarRoot.rotation;
-            // SMPL order lists parents before children, so setting world rotations in this order is
-            // correct whatever intermediate (unmapped) transforms the rig has.
-            for (int j = 0; j < SmplSkeleton.JointCount; j++)
-            {
-                if (bones[j] != null)
-                {
-                    bones[j].rotation = root * ToUnity(rigPose.ModelRotations[j]);
-                }
-            }
-            if (applyRootMotion && bones[0] != null)
-            {
-                Vector3 p = ToUnity(rigPose.PelvisPosition);
-                if (!haveRootMotionOrigin)
-                {
-                    rootMotionOrigin = p;
-                    haveRootMotionOrigin = true;
-                }
-                bones[0].position = avatarRoot.TransformPoint(restPelvisModelPosition + (p - rootMotionOrigin));
-            }
-        }
-
-        private void SetAvatarVisible(bool visible)
-        {
-            if (visible == avatarVisible) return;
-            avatarVisible = visible;
-            foreach (Renderer r in hideWhenNoPose)
-            {
-                if (r != null) r.enabled = visible;
-            }
-        }
-
-        private static SmplRigMapping PresetMapping(RigPreset preset)
-        {
-            switch (preset)
-            {
-                case RigPreset.SmplFbxMale: return SmplRigMapping.SmplFbx("m_avg_");
-                case RigPreset.SmplFbxFemale: return SmplRigMapping.SmplFbx("f_avg_");
-                case RigPreset.Mixamo: return SmplRigMapping.Mixamo("mixamorig:");
-                case RigPreset.OverridesOnly: return new SmplRigMapping();
-                default: return SmplRigMapping.SmplNames();
-            }
-        }
-
-        // Core math is double precision and already in Unity's (left-handed) frame after SmplRig;
-        // these only change the type.
-        private static Quaternion ToUnity(Quat q) { return new Quaternion((float)q.X, (float)q.Y, (float)q.Z, (float)q.W); }
-        private static Vector3 ToUnity(Vec3 v) { return new Vector3((float)v.X, (float)v.Y, (float)v.Z); }
-        private static Quat ToCore(Quaternion q) { return new Quat(q.x, q.y, q.z, q.w); }
     }
 }

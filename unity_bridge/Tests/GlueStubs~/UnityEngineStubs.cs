@@ -36,8 +36,21 @@ namespace UnityEngine
     public class Renderer : Component
     {
         public bool enabled;
+        public Material[] sharedMaterials;
         public void GetPropertyBlock(MaterialPropertyBlock block) { }
         public void SetPropertyBlock(MaterialPropertyBlock block) { }
+    }
+
+    public class Material : Object { }
+
+    public class TextAsset : Object
+    {
+        public byte[] bytes { get { return new byte[0]; } }
+    }
+
+    public static class Application
+    {
+        public static string streamingAssetsPath { get { return ""; } }
     }
 
     public class TextMesh : Component
@@ -57,6 +70,7 @@ namespace UnityEngine
 
     public static class Time
     {
+        public static float time;
         public static float unscaledTime;
     }
 
@@ -75,6 +89,7 @@ namespace UnityEngine
     {
         public float r, g, b, a;
         public Color(float r, float g, float b) { this.r = r; this.g = g; this.b = b; a = 1f; }
+        public Color(float r, float g, float b, float a) { this.r = r; this.g = g; this.b = b; this.a = a; }
     }
 
     public struct Vector3
