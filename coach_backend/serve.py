@@ -278,6 +278,11 @@ async def _main(config: ServeConfig) -> None:
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = _parse_args(argv)
+    from .dashboard.native_heap import limit_malloc_arenas  # (heavy: after argument errors)
+
+    # Before the server's threads exist: each session's threads would otherwise get malloc
+    # arenas of their own, which keep what they freed (see native_heap).
+    limit_malloc_arenas()
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: sessions end, recordings close
             asyncio.run(_main(config))

@@ -26,6 +26,14 @@ from coach_backend.mocap import SmplMotion, load_bvh, retarget, smpl_transl
 CMU = Path(__file__).parent / "fixtures" / "cmu"
 SHOT, WALK = CMU / "006_15_shot.bvh", CMU / "007_08_walk.bvh"
 FPS = 30.0
+# Pauses at the top and bottom, one fast rep: what a real set looks like.
+VARIED_SET = [
+    RepTiming(1.0, 0.3, 1.0, 0.6),
+    RepTiming(1.5, 1.5, 1.0, 3.0),
+    RepTiming(0.7, 0.0, 0.7, 0.4),
+    RepTiming(1.2, 0.3, 1.2, 0.6),
+    RepTiming(1.0, 0.2, 1.0, 0.5),
+]
 Warp = Callable[[np.ndarray], np.ndarray]  # attempt time -> reference time (monotone)
 
 

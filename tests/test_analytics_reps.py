@@ -8,10 +8,9 @@ import json
 
 import numpy as np
 import pytest
-from analytics_support import exercise_track
+from analytics_support import VARIED_SET, exercise_track
 
 from coach_backend.analytics import EXERCISES, detect_reps, exercise_reps
-from coach_backend.analytics.synthetic import RepTiming
 
 FPS = 30.0
 
@@ -103,14 +102,7 @@ def test_unfinished_last_rep_not_counted() -> None:
     assert len(detect_reps(signal, times)) == 1
 
 
-# Pauses at the top and bottom, one fast rep: what a real set looks like.
-TIMINGS = [
-    RepTiming(1.0, 0.3, 1.0, 0.6),
-    RepTiming(1.5, 1.5, 1.0, 3.0),
-    RepTiming(0.7, 0.0, 0.7, 0.4),
-    RepTiming(1.2, 0.3, 1.2, 0.6),
-    RepTiming(1.0, 0.2, 1.0, 0.5),
-]
+TIMINGS = VARIED_SET
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

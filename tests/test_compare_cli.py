@@ -64,18 +64,24 @@ def test_report_of_an_altered_attempt(takes: dict[str, Path], tmp_path: Path) ->
     assert "knee flexion in the bottom phase" in run.stdout and "less than" in run.stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["format"] == report.FORMAT
-    assert summary["reference"]["reps"]["count"] == summary["attempt"]["reps"]["count"] == 3
-    assert summary["reference"]["reps"]["exercise"] == "squat"
-    worst = summary["worst"]
+    comparison = summary["comparison"]
+    assert comparison["reference"]["reps"]["count"] == comparison["attempt"]["reps"]["count"] == 3
+    assert comparison["reference"]["reps"]["exercise"] == "squat"
+    worst = comparison["worst"]
     assert worst["angle"] in ("left_knee_flexion", "right_knee_flexion")
     assert worst["phase"] == "bottom" and worst["mean_diff_deg"] == pytest.approx(-20, abs=3)
-    assert summary["speed_ratio"] == pytest.approx(1 / 0.7, abs=0.05)
-    assert summary["attempt"]["valid_frames"] == summary["attempt"]["frames"] - 6
+    assert comparison["speed_ratio"] == pytest.approx(1 / 0.7, abs=0.05)
+    assert comparison["attempt"]["valid_frames"] == comparison["attempt"]["frames"] - 6
+    # The take's own analysis, on the driver the comparison settled on.
+    assert summary["session"]["reps"]["count"] == 3
+    assert summary["session"]["reps"]["exercise"] == "squat"
 
     page = (out / "report.html").read_text()
     # Self-contained: every image inline, nothing fetched.
     assert not re.search(r"""(src|href)=["']?(https?:|//|file:)""", page)
-    assert page.count("data:image/png;base64,") == 4  # key frame, angles, reps, timing
+    # The take: key frames, reps, angles; the comparison: key frame, aligned angles, both
+    # takes' reps, timing.
+    assert page.count("data:image/png;base64,") == 7
     for text in ("Biggest difference", "Differences per phase", "Reps", "Timing", "bottom"):
         assert text in page
     assert "class='worst'" in page  # the worst cell is marked in the phase table
@@ -90,7 +96,7 @@ def test_recording_against_replay_file(takes: dict[str, Path], tmp_path: Path, c
     out = tmp_path / "r"
     code = cli.main([str(takes["ref"]), str(takes["rec"]), "--report", str(out), "--force"])
     assert code == 0, capsys.readouterr().err
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())["comparison"]
     assert summary["attempt"]["label"].endswith("same.coachrec")
     assert summary["mean_abs_diff_deg"] < 2.0  # the same motion (the reference has 2 deg noise)
     assert summary["attempt"]["reps"]["count"] == 3
@@ -148,7 +154,7 @@ def test_unusable_files_are_one_line(
     code = cli.main([str(takes["ref"]), str(bad), "--report", str(out)])
     err = capsys.readouterr().err
     assert code == 1
-    assert_one_error_line(err, "attempt", named)
+    assert_one_error_line(err, "take", named)
     assert not out.exists()
 
 
@@ -158,7 +164,7 @@ def test_unusable_files_are_one_line(
         ["a.npz", "b.npz"],  # no --report
         ["a.npz", "b.npz", "--report", "o", "--segments", "0"],
         ["a.npz", "b.npz", "--report", "o", "--exercise", "burpee"],
-        ["a.npz", "--report", "o"],  # one take
+        ["a.npz", "b.npz", "c.npz", "--report", "o"],  # three takes
     ],
 )
 def test_usage_errors_exit_2_without_traceback(args: list[str]) -> None:

@@ -16,28 +16,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, WEB, missing_browser
 from live_support import ADMIN, http, make_clip, running_server
 
 from coach_backend.ingest import IngestConfig
 
 pytestmark = pytest.mark.slow
 
-WEB = Path(__file__).resolve().parents[1] / "coach_backend" / "dashboard" / "web"
 SCRIPT = WEB / "e2e" / "dashboard.e2e.mjs"
-CHROMIUM = os.environ.get("COACH_CHROMIUM", "/usr/bin/chromium")
 
 
-def _missing() -> str | None:
-    if not Path(CHROMIUM).is_file():
-        return f"Chromium not found at {CHROMIUM} (Debian package 'chromium')"
-    if shutil.which("node") is None:
-        return "node not on PATH"
-    if not (WEB / "node_modules" / "playwright-core").is_dir():
-        return f"playwright-core not installed: run `npm ci` in {WEB}"
-    return None
-
-
-@pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
+@pytest.mark.skipif(missing_browser() is not None, reason=missing_browser() or "")
 def test_browser_publishes_and_dashboard_updates(tmp_path: Path):
     _, y4m = make_clip(tmp_path)
     out = tmp_path / "shots"
@@ -71,6 +60,12 @@ def test_browser_publishes_and_dashboard_updates(tmp_path: Path):
     assert coach["betas"] is not None and len(coach["betas"]) == 10 and any(coach["betas"])
     assert coach["restJoint0"] != pytest.approx(asset["joints"][0], abs=1e-6)
     assert (out / "dashboard.png").stat().st_size > 10_000
+    # The rep counter moved on as poses arrived, counted the clip's squats, and says what it
+    # counts on (auto: the angle with the largest periodic range).
+    reps = result["reps"]
+    assert reps["later"]["frames"] > reps["first"]["frames"] and reps["later"]["count"] >= 2
+    assert reps["later"]["shown"] == str(reps["later"]["count"])
+    assert reps["later"]["exercise"] == "squat" and reps["later"]["how"].startswith("auto:")
     # Replay page: the recorded session plays and the timeline seeks.
     assert result["replay"]["duration"] > 1 and result["replay"]["frames"] >= 5
     keep = os.environ.get("COACH_SCREENSHOT_DIR")  # to refresh docs/dashboard.png by hand

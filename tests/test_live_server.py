@@ -252,6 +252,49 @@ def test_vanishing_publisher_pause_resume_end_and_replay(
     assert any(f.capture_time_us >= mid_us for f in frames)
 
 
+def test_rep_counter_exercise_choice_and_session_summary(
+    server: ServerThread, clip: tuple[Path, Path]
+):
+    """The coach picks what reps are counted on; the stats the live page shows carry the rep
+    counter, which moves on as poses arrive; the ended session keeps its summary (reps, range
+    of motion, tempo from the recording) beside the recording, and the listing shows it."""
+    sid, tokens = new_session(server)
+    base = server.base
+    url = f"{base}/api/sessions/{sid}/exercise"
+    assert http("POST", url, tokens["viewer"], {"exercise": "squat"})[0] == 403
+    assert http("POST", url, tokens["coach"], {"exercise": "burpee"})[0] == 400
+    assert http("POST", url, tokens["coach"], raw=b"not json")[0] == 400
+    assert http("POST", url, tokens["coach"], {"exercise": "squat"}) == (
+        200, {"id": sid, "exercise": "squat"},
+    )  # fmt: skip
+
+    pc, _ = server.call(publish_file(base, sid, tokens["athlete"], clip[0]))
+    ws_url = f"{base.replace('http', 'ws')}/api/sessions/{sid}/poses?token={tokens['coach']}"
+
+    def counted(texts: list[dict]) -> list[dict]:
+        return [t for t in texts if t["type"] == "stats" and (t.get("reps") or {}).get("frames")]
+
+    texts, _ = asyncio.run(_ws_collect(ws_url, lambda t, f: len(counted(t)) >= 3))
+    stats = counted(texts)
+    assert stats[-1]["reps"]["frames"] > stats[0]["reps"]["frames"]  # updated as poses arrive
+    for s in stats:
+        assert s["exercise"] == "squat" and s["exercise_choices"][0] == "auto"
+        assert s["reps"]["exercise"] == "squat" and s["reps"]["auto"] is False
+        assert s["reps"]["driver_title"] == "knee flexion"
+
+    server.call(pc.close())
+    end_session(server, sid)
+    path = server.server.config.recordings_dir / f"{sid}.summary.json"
+    summary = json.loads(path.read_text())
+    assert summary["format"] == "coach_backend.report/1"
+    assert summary["take_path"] == f"{sid}.coachrec"
+    reps = summary["session"]["reps"]
+    assert reps["exercise"] == "squat" and reps["auto"] is False and reps["count"] >= 2
+    listed = {r["id"]: r for r in http("GET", f"{base}/api/recordings", ADMIN)[1]["recordings"]}
+    assert listed[sid]["reps"] == {"exercise": "squat", "count": reps["count"]}
+    assert http("POST", url, tokens["coach"], {"exercise": "auto"})[0] == 409  # ended
+
+
 def end_session(st: ServerThread, sid: str) -> None:
     assert http("POST", f"{st.base}/api/sessions/{sid}/end", ADMIN)[0] == 200
 

@@ -8,6 +8,9 @@ nothing in the body or perception layers reads them. See docs/analytics.md.
     angles = joint_angles(joints_y_up, rest_joints)            # (T, NUM_ANGLES) degrees
     reps = exercise_reps(angles, times, exercise="squat").reps  # count, ROM, tempo per rep
     result = compare(load_track("ref/smpl.npz"), load_track("try/smpl.npz"))
+    session = analyse_session(load_track("out/clip/session.coachrec"))  # a take's summary
+
+Live sessions count reps with :class:`LiveRepCounter` (the same rep rule, as frames arrive).
 """
 
 from coach_backend.analytics.angles import (
@@ -34,6 +37,7 @@ from coach_backend.analytics.comparison import (
     reference_phases,
 )
 from coach_backend.analytics.dtw import DtwResult, dtw, pairwise_distance, warp_to_reference
+from coach_backend.analytics.live import EXERCISE_CHOICES, LiveRepCounter, rep_status
 from coach_backend.analytics.reps import (
     AUTO,
     EXERCISE_DRIVERS,
@@ -47,6 +51,14 @@ from coach_backend.analytics.reps import (
     driver_signal,
     exercise_reps,
 )
+from coach_backend.analytics.session import (
+    KeyMoment,
+    SessionAnalysis,
+    analyse_recording,
+    analyse_session,
+    analyse_take,
+    driver_title,
+)
 from coach_backend.analytics.sources import load_track, track_from_joints
 
 __all__ = [
@@ -57,6 +69,7 @@ __all__ = [
     "COMPARED_ANGLES",
     "DEFAULT_SEGMENTS",
     "EXERCISES",
+    "EXERCISE_CHOICES",
     "EXERCISE_DRIVERS",
     "NUM_ANGLES",
     "PHASE_NAMES",
@@ -66,10 +79,16 @@ __all__ = [
     "Comparison",
     "DtwResult",
     "ExerciseReps",
+    "KeyMoment",
+    "LiveRepCounter",
     "PhaseDiff",
     "Rep",
     "RepRule",
+    "SessionAnalysis",
     "Worst",
+    "analyse_recording",
+    "analyse_session",
+    "analyse_take",
     "angle_title",
     "angles_from_rotations",
     "auto_exercise",
@@ -77,12 +96,14 @@ __all__ = [
     "compare",
     "detect_reps",
     "driver_signal",
+    "driver_title",
     "dtw",
     "exercise_reps",
     "joint_angles",
     "load_track",
     "pairwise_distance",
     "reference_phases",
+    "rep_status",
     "rest_offsets",
     "track_from_joints",
     "warp_to_reference",

@@ -123,20 +123,10 @@ class Comparison:
     per_angle_mean_abs_diff_deg: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
-        """JSON-ready numbers (the report's summary.json)."""
-
-        def take(track: AngleTrack, reps: ExerciseReps) -> dict[str, object]:
-            return {
-                "label": track.label,
-                "frames": int(len(track.times)),
-                "valid_frames": int(track.valid.sum()),
-                "duration_s": track.duration_s,
-                "reps": reps.summary(),
-            }
-
+        """JSON-ready numbers (the "comparison" of the report's summary.json)."""
         return {
-            "reference": take(self.reference, self.reference_reps),
-            "attempt": take(self.attempt, self.attempt_reps),
+            "reference": take_summary(self.reference, self.reference_reps),
+            "attempt": take_summary(self.attempt, self.attempt_reps),
             "speed_ratio": self.attempt.duration_s / max(self.reference.duration_s, 1e-9),
             "alignment": {
                 "method": "dtw",
@@ -158,6 +148,17 @@ class Comparison:
             ],
             "worst": None if self.worst is None else vars(self.worst),
         }
+
+
+def take_summary(track: AngleTrack, reps: ExerciseReps) -> dict[str, object]:
+    """JSON-ready numbers of one take: its frames and its reps."""
+    return {
+        "label": track.label,
+        "frames": int(len(track.times)),
+        "valid_frames": int(track.valid.sum()),
+        "duration_s": track.duration_s,
+        "reps": reps.summary(),
+    }
 
 
 def reference_phases(

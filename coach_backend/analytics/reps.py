@@ -217,13 +217,18 @@ class ExerciseReps:
     reps: list[Rep]
 
     def summary(self) -> dict[str, object]:
-        roms = [r.rom_deg for r in self.reps]
+        def mean(values: list[float]) -> float | None:
+            return float(np.mean(values)) if values else None
+
         return {
             "exercise": self.exercise,
             "auto": self.auto,
             "driver": list(self.driver),
             "count": len(self.reps),
-            "mean_rom_deg": float(np.mean(roms)) if roms else None,
+            "mean_rom_deg": mean([r.rom_deg for r in self.reps]),
+            "mean_down_s": mean([r.down_s for r in self.reps]),
+            "mean_hold_s": mean([r.hold_s for r in self.reps]),
+            "mean_up_s": mean([r.up_s for r in self.reps]),
             "reps": [r.to_dict() for r in self.reps],
         }
 

@@ -1,12 +1,14 @@
-"""python -m coach_backend.compare REFERENCE ATTEMPT --report OUT/ [--exercise E] [--force]
+"""python -m coach_backend.compare [REFERENCE] TAKE --report OUT/ [--exercise E] [--force]
 
-REFERENCE, ATTEMPT: replay results (``smpl.npz``, docs/replay_format.md) or session recordings
-(``.coachrec``), in any mix. Writes ``OUT/report.html`` (self-contained: plots inline) and
-``OUT/summary.json``; OUT is created. Existing outputs are replaced only with ``--force``.
+The session report of TAKE (reps, range of motion, tempo, joint angles, key frames) and, with a
+REFERENCE, its comparison with that reference movement. TAKE, REFERENCE: replay results
+(``smpl.npz``, docs/replay_format.md) or session recordings (``.coachrec``), in any mix. Writes
+``OUT/report.html`` (self-contained: plots inline) and ``OUT/summary.json``; OUT is created.
+Existing outputs are replaced only with ``--force``.
 
 Exit status: 0 written, 1 unusable input or output, 2 bad arguments. Errors are one line on
 stderr (``error: ...``). Paths are checked before numpy, torch and the body model are imported;
-both inputs are read before anything is written.
+every input is read before anything is written.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ import sys
 import zipfile
 from pathlib import Path
 
+# (standard library only: --help and argument errors import nothing heavy)
+from coach_backend.compare.names import (
+    DEFAULT_SEGMENTS,
+    EXERCISE_CHOICES,
+    INPUT_SUFFIXES,
+    OUTPUT_NAMES,
+)
+
 EXIT_FAILED = 1  # (argparse exits with 2 for bad arguments)
-INPUT_SUFFIXES = (".npz", ".coachrec")  # as coach_backend.analytics.sources.SUFFIXES
-# Kept here rather than imported so that --help and argument errors import nothing heavy;
-# tests check they equal the analytics' own lists.
-EXERCISE_CHOICES = ("auto", "squat", "lunge", "jumping_jack", "push_up")
-OUTPUT_NAMES = ("report.html", "summary.json")  # as coach_backend.compare.report.OUTPUT_NAMES
-DEFAULT_SEGMENTS = 4  # as coach_backend.analytics.DEFAULT_SEGMENTS
 # What reading a damaged or foreign file raises (numpy's loader, the recording reader, the
 # motion checks): reported as one line, not a traceback.
 _UNREADABLE = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile)
@@ -36,13 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m coach_backend.compare",
         description=(
-            "Compare an attempt with a reference movement: joint angles aligned by dynamic time "
-            "warping (speed does not count), per-phase per-joint differences, reps, range of "
-            "motion and tempo. Writes OUT/report.html and OUT/summary.json."
+            "The session report of a take: reps, range of motion and tempo, joint angles, key "
+            "frames; with a reference, also the comparison: joint angles aligned by dynamic "
+            "time warping (speed does not count) and per-phase per-joint differences. Writes "
+            "OUT/report.html and OUT/summary.json."
         ),
     )
-    parser.add_argument("reference", type=Path, help="reference take: smpl.npz or .coachrec")
-    parser.add_argument("attempt", type=Path, help="attempt take: smpl.npz or .coachrec")
+    parser.add_argument(
+        "reference", type=Path, nargs="?", default=None,
+        help="reference take to compare with (optional): smpl.npz or .coachrec",
+    )  # fmt: skip
+    parser.add_argument("take", type=Path, help="the take: smpl.npz or .coachrec")
     parser.add_argument("--report", type=Path, required=True, metavar="OUT", help="output folder")
     parser.add_argument(
         "--exercise", choices=EXERCISE_CHOICES, default="auto",
@@ -63,8 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.segments < 1:
         parser.error("--segments must be >= 1")
+    inputs = [(args.take, "take")]
+    if args.reference is not None:
+        inputs.insert(0, (args.reference, "reference"))
     try:
-        for path, what in ((args.reference, "reference"), (args.attempt, "attempt")):
+        for path, what in inputs:
             _check_input(path, what)
         if args.model is not None and not args.model.is_file():
             raise CompareError(f"body model {args.model} is not a file")
@@ -72,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     except CompareError as exc:
         return _fail(str(exc))
 
-    from coach_backend.analytics import compare, load_track
-    from coach_backend.compare.report import worst_sentence, write_report
+    from coach_backend.analytics import analyse_take, load_track
+    from coach_backend.compare.report import SessionReport, worst_sentence
 
     if args.model is not None:  # load it first, so its errors are not blamed on an input
         from coach_backend.body import load_body_model
@@ -82,26 +93,29 @@ def main(argv: list[str] | None = None) -> int:
             load_body_model(args.model)
         except _UNREADABLE as exc:
             return _fail(f"body model {args.model}: {_one_line(exc)}")
-    tracks = []
-    for path, what in ((args.reference, "reference"), (args.attempt, "attempt")):
+    tracks = {}
+    for path, what in inputs:
         try:
-            tracks.append(load_track(path, args.model))
+            tracks[what] = load_track(path, args.model)
         except _UNREADABLE as exc:
             return _fail(f"{what} {path}: not a usable recording or replay .npz ({_one_line(exc)})")
-    reference, attempt = tracks
     try:
-        result = compare(reference, attempt, args.exercise, args.segments)
+        session, result = analyse_take(
+            tracks["take"], args.exercise, tracks.get("reference"), args.segments
+        )
     except ValueError as exc:
         return _fail(f"cannot compare: {_one_line(exc)}")
+    reference = None if args.reference is None else str(args.reference)
     try:
-        written = write_report(result, args.report, str(args.reference), str(args.attempt))
+        written = SessionReport(session, str(args.take), result, reference).write(args.report)
     except OSError as exc:
         return _fail(f"cannot write the report in {args.report}: {_one_line(exc)}")
 
-    ref_n, att_n = len(result.reference_reps.reps), len(result.attempt_reps.reps)
-    print(f"exercise: {result.reference_reps.exercise} (reference {ref_n} reps, attempt {att_n})")
-    print(f"mean angle difference after alignment: {result.mean_abs_diff_deg:.1f} deg")
-    print(f"biggest difference: {worst_sentence(result)}")
+    print(f"take: {session.headline()}")
+    if result is not None:
+        print(f"reference: {len(result.reference_reps.reps)} reps")
+        print(f"mean angle difference after alignment: {result.mean_abs_diff_deg:.1f} deg")
+        print(f"biggest difference: {worst_sentence(result)}")
     for path in written:
         print(f"wrote {path}")
     return 0

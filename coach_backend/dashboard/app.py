@@ -8,6 +8,8 @@ Routes (token: ``Authorization: Bearer <t>`` or ``?token=<t>``; 401 missing/expi
     GET  /api/sessions                 admin: all; a session token: its own (live + recorded)
     GET  /api/sessions/{id}            any token of the session -> state, fps, latency
     POST /api/sessions/{id}/end        coach/admin
+    POST /api/sessions/{id}/exercise   coach/admin  {exercise: "auto"|"squat"|...}: what the live
+                                       rep counter and the end-of-session summary count on
     GET  /api/sessions/{id}/ice        athlete      -> {ice_servers} for the browser
     POST /api/sessions/{id}/offer      athlete      {sdp, type:"offer"} -> {sdp, type:"answer"}
     GET  /api/sessions/{id}/poses      coach/viewer/admin, WebSocket (layout: wsproto.py);
@@ -70,6 +72,7 @@ def create_app(manager: SessionManager) -> web.Application:
     r.add_get("/api/sessions", list_sessions)
     r.add_get("/api/sessions/{id}", get_session)
     r.add_post("/api/sessions/{id}/end", end_session)
+    r.add_post("/api/sessions/{id}/exercise", set_exercise)
     r.add_get("/api/sessions/{id}/ice", ice_servers)
     r.add_post("/api/sessions/{id}/offer", offer)
     r.add_get("/api/sessions/{id}/poses", poses_ws)
@@ -237,6 +240,21 @@ async def end_session(request: web.Request) -> web.Response:
     manager.authorize(sid, _token(request), CONTROL_ROLES)
     await manager.end(sid, "ended by coach")
     return web.json_response({"id": sid, "state": "ended"})
+
+
+async def set_exercise(request: web.Request) -> web.Response:
+    manager = request.app[MANAGER]
+    sid = request.match_info["id"]
+    manager.authorize(sid, _token(request), CONTROL_ROLES)
+    try:
+        exercise = (await request.json())["exercise"]
+    except (ValueError, KeyError, TypeError):
+        return _error(400, 'body must be JSON {"exercise": ...}')
+    try:
+        manager.set_exercise(sid, exercise)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    return web.json_response({"id": sid, "exercise": exercise})
 
 
 async def ice_servers(request: web.Request) -> web.Response:

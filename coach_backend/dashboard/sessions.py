@@ -7,8 +7,11 @@ publisher pauses the session (the recording is synced to disk and stays readable
 with the athlete token resumes it; a pause longer than ``pause_timeout_s`` ends it, which closes
 the recording with a StreamEnd. A session no athlete joins within ``waiting_timeout_s`` ends the
 same way, and at most ``max_sessions`` exist at once (more: HTTP 429), so abandoned sessions
-cannot pile up. Ending a session frees everything it holds: pipeline (threads, models), hub,
-recording.
+cannot pile up. Ending a session frees everything it holds: pipeline (threads, MediaPipe
+graph), hub, recording; the GC-SSN network is loaded once and shared by all sessions.
+
+Each session counts reps as poses arrive (``LiveRepCounter``: the same rep rule as a recording's
+summary) and, once ended, keeps its exercise summary beside the recording (``<id>.summary.json``).
 """
 
 from __future__ import annotations
@@ -21,21 +24,28 @@ import json
 import logging
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..analytics import AUTO, EXERCISE_CHOICES, LiveRepCounter, analyse_recording
+from ..compare.report import SessionReport, write_summary
 from ..ingest import IngestConfig, LatestFrameWorker, PublisherConnection
 from ..recorder import RecordingError, RecordingReader, SessionRecorder
 from ..stream import PoseStreamServer, SessionHub, make_session_info
+from .native_heap import release_free_heap
 
 log = logging.getLogger(__name__)
 
 RECORDING_SUFFIX = ".coachrec"
 META_SUFFIX = ".json"
+# Beside each recording once its session ends: the session report's summary (reps, range of
+# motion, tempo), the same document a replay writes as summary.json.
+SUMMARY_SUFFIX = ".summary.json"
 
 
 class Role(StrEnum):
@@ -91,10 +101,22 @@ PipelineFactory = Callable[[str, SessionHub, SessionRecorder], Pipeline]
 
 
 def default_pipeline_factory(config: Any = None) -> PipelineFactory:
+    """Builds ``SessionPipeline(config)`` per session (``PipelineConfig()`` by default). The
+    GC-SSN network is loaded by the first session and lent to every later one: it is read-only
+    at inference (eval mode, no grad), so sessions may run it at once, and a load per session
+    cost ~0.2 s and 13 MB of allocations that the allocator kept after the session ended."""
+    lock = threading.Lock()  # sessions are built on executor threads, possibly two at once
+    with_shared_network: list[Any] = []  # the PipelineConfig, set by the first session built
+
     def make(session_id: str, hub: SessionHub, recorder: SessionRecorder) -> Pipeline:
         from ..pipeline import PipelineConfig, SessionPipeline  # heavy: models, mediapipe
 
-        return SessionPipeline(session_id, config or PipelineConfig(), hub=hub, recorder=recorder)
+        with lock:  # a session built while the first loads waits for its network
+            base = with_shared_network[0] if with_shared_network else config or PipelineConfig()
+            pipeline = SessionPipeline(session_id, base, hub=hub, recorder=recorder)
+            if not with_shared_network:
+                with_shared_network.append(replace(base, weights=pipeline.reconstructor.net))
+        return pipeline
 
     return make
 
@@ -168,6 +190,10 @@ class Session:
         self.end_task: asyncio.Task[None] | None = None  # ends it unless an athlete (re)joins
         self.paused_at: float | None = None
         self.closed = asyncio.Event()  # set once end() has released everything
+        # The live rep counter (fed by the pipeline thread) and what it counts: "auto" or the
+        # coach's choice, which the end-of-session summary then uses too.
+        self.reps = LiveRepCounter()
+        self.exercise = AUTO
 
     def token_hashes(self) -> dict[str, str]:
         t = self.tokens
@@ -192,11 +218,35 @@ class Session:
             out["dropped"] = ws.dropped
             out["process_ms"] = round(ws.process_ms, 2)
         out["latency_ms"] = {k: round(v, 2) for k, v in self.timing.latency_ms.items()}
+        out["exercise"] = self.exercise
+        out["exercise_choices"] = list(EXERCISE_CHOICES)
+        out["reps"] = self.rep_status()
         if self.publisher is not None:
             ps = self.publisher.stats()
             out["publisher"] = {"state": ps.state, "frames": ps.frames,
                                 "width": ps.width, "height": ps.height}  # fmt: skip
         return out
+
+    def rep_status(self) -> dict[str, Any] | None:
+        """The rep counter's latest status; starts a refresh off the event loop when one is due
+        (nobody watching: no refresh, no work)."""
+        if self.reps.claim_refresh(self.exercise):
+            betas = list(self.hub.info.betas) if self.hub is not None else []
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # not on the loop: refresh here
+                _refresh_reps(self, self.exercise, betas)
+            else:
+                with contextlib.suppress(RuntimeError):  # the executor stops with the server
+                    loop.run_in_executor(None, _refresh_reps, self, self.exercise, betas)
+        return self.reps.status
+
+
+def _refresh_reps(session: Session, exercise: str, betas: list[float]) -> None:
+    try:
+        session.reps.refresh(exercise, betas)
+    except Exception:  # the counter is a view: it must never take the session down
+        log.exception("rep counter of %s failed", session.id)
 
 
 class SessionManager:
@@ -213,7 +263,7 @@ class SessionManager:
         self._factory = pipeline_factory or default_pipeline_factory()
         self._sessions: dict[str, Session] = {}
         self._creating = 0  # create() calls between the limit check and the registration
-        self._recordings_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+        self._recordings_cache: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {}
         config.recordings_dir.mkdir(parents=True, exist_ok=True)
 
     # -- auth --
@@ -317,7 +367,7 @@ class SessionManager:
                 lambda frame, t_us: pipeline.submit(
                     frame.to_ndarray(format="bgr24"),
                     t_us,
-                    on_result=lambda result: _record_timing(session, result),
+                    on_result=lambda result: _record_result(session, result),
                 ),
                 name=f"pipeline-{session_id}",
             )
@@ -381,9 +431,13 @@ class SessionManager:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._close_blocking, session, reason)
         self.grpc.remove_session(session_id, reason)  # already ended: just stop hosting it
+        await loop.run_in_executor(None, self._write_summary, session)
         self._write_meta(session)
         # Forget it: memory stays bounded; auth, listing and replay go through the files now.
         self._sessions.pop(session_id, None)
+        # What the session's threads and MediaPipe graph freed stays in malloc's arenas (RSS)
+        # unless handed back; ~10 ms, off the loop.
+        await loop.run_in_executor(None, release_free_heap)
 
     async def shutdown(self, reason: str = "server shutting down") -> None:
         for sid in list(self._sessions):
@@ -418,6 +472,34 @@ class SessionManager:
         await self.end(
             session.id, f"publisher did not return within {self.config.pause_timeout_s:g} s"
         )
+
+    def set_exercise(self, session_id: str, exercise: str) -> None:
+        """What the session's reps are counted on from now (live counter and final summary)."""
+        if exercise not in EXERCISE_CHOICES:
+            raise ValueError(f"exercise must be one of {', '.join(EXERCISE_CHOICES)}")
+        session = self._sessions.get(session_id)
+        if session is None or session.state == SessionState.ENDED:
+            raise SessionConflict("session has ended")
+        session.exercise = exercise
+        self._write_meta(session)
+
+    def summary_path(self, session_id: str) -> Path | None:
+        meta = self._meta_path(session_id)
+        return None if meta is None else meta.with_name(f"{session_id}{SUMMARY_SUFFIX}")
+
+    def _write_summary(self, session: Session) -> None:
+        """The ended session's summary beside its recording: reps (count, range of motion,
+        tempo) from the recording, as a replay's summary.json. Never fails the ending."""
+        path = self.summary_path(session.id)
+        assert path is not None
+        try:
+            analysis, _, note = analyse_recording(session.recording_path, session.exercise)
+            report = SessionReport(analysis, session.recording_path.name, note=note)
+            tmp = path.with_suffix(".tmp")
+            write_summary(tmp, report.summary())
+            os.replace(tmp, path)  # atomic: the listing never reads half a summary
+        except Exception:
+            log.exception("summary of %s could not be written", session.id)
 
     @staticmethod
     def _close_blocking(session: Session, reason: str) -> None:
@@ -470,6 +552,7 @@ class SessionManager:
             "state": str(session.state),
             "state_reason": session.state_reason,
             "recording": session.recording_path.name,
+            "exercise": session.exercise,
             "token_sha256": session.token_hashes(),  # hashes only: the file leaks no token
         }
         tmp = path.with_suffix(".tmp")
@@ -497,7 +580,12 @@ class SessionManager:
             st = path.stat()
         except OSError:
             return None
-        key = (st.st_size, st.st_mtime_ns)
+        summary_path = path.with_name(f"{path.stem}{SUMMARY_SUFFIX}")
+        try:
+            summary_mtime = summary_path.stat().st_mtime_ns
+        except OSError:  # none yet: written once the session has ended
+            summary_mtime = 0
+        key = (st.st_size, st.st_mtime_ns, summary_mtime)
         cached = self._recordings_cache.get(path.name)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -520,9 +608,28 @@ class SessionManager:
             "complete": reader.end is not None and reader.torn_tail_bytes == 0,
             "end_reason": reader.end.reason if reader.end is not None else None,
             "bytes": st.st_size,
+            "reps": _summary_reps(summary_path) if summary_mtime else None,
         }
         self._recordings_cache[path.name] = (key, summary)
         return summary
+
+
+def _summary_reps(path: Path) -> dict[str, Any] | None:
+    """{exercise, count} from a session's summary file (None if unreadable or no analysis)."""
+    try:
+        reps = (json.loads(path.read_text()).get("session") or {}).get("reps")
+        return {"exercise": reps["exercise"], "count": reps["count"]} if reps else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _record_result(session: Session, result: Any) -> None:
+    """Each pipeline result (a `PipelineResult`, on the pipeline's thread): its timing for the
+    stats line and its wire pose for the rep counter."""
+    _record_timing(session, result)
+    pose = getattr(result, "pose", None)
+    if pose:
+        session.reps.add(pose, int(result.capture_time_us))
 
 
 def _record_timing(session: Session, result: Any) -> None:

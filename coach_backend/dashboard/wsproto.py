@@ -16,7 +16,8 @@ Text messages (JSON objects, ``type`` field), server -> browser:
 ``info`` (SessionInfo fields; first, and again when a live session's body shape ``betas``
 has settled; in a replay, before the first frame drawn with another recorded shape),
 ``timeline`` (replay: start_us, end_us, frames, complete),
-``stats`` (live: session state, server fps, pipeline latency per stage in ms; about 1 Hz),
+``stats`` (live: session state, server fps, pipeline latency per stage in ms, the rep
+counter ``reps`` and the ``exercise`` it counts; about 1 Hz),
 ``state`` (replay: playing, speed, position_us), ``end`` (reason).
 Browser -> server (replay only): ``{"type": "seek", "t_s": 12.5}`` (seconds from the start,
 >= 0; past the end shows the last frame), ``{"type": "pause"}``, ``{"type": "play"}``,

@@ -32,7 +32,8 @@ made-up body.
 
 from __future__ import annotations
 
-from types import TracebackType
+import sys
+from types import ModuleType, TracebackType
 
 import cv2
 import numpy as np
@@ -96,6 +97,33 @@ def world_to_surface(world_landmarks: np.ndarray) -> np.ndarray:
     return out
 
 
+def _import_mediapipe() -> ModuleType:
+    """``import mediapipe``, minus the frames its first import would pin for good.
+
+    mediapipe keeps the ImportError of an optional dependency as a module global
+    (``tasks.python.audio.core.audio_record.sd_error`` when ``sounddevice`` is missing). Its
+    traceback holds every frame of the import chain, and those frames hold their callers' locals:
+    in the live server the first session's detector, pipeline, hub, recorder and WebRTC peer
+    stayed alive after that session ended. Dropping the stored tracebacks frees them; the
+    exceptions themselves (and their messages) stay."""
+    import mediapipe as mp  # Imported lazily: heavy, and the body renderer doesn't need it.
+
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] != "mediapipe":
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, BaseException):
+                _drop_tracebacks(value)
+    return mp
+
+
+def _drop_tracebacks(exc: BaseException | None) -> None:
+    """Of ``exc`` and of the exceptions it was raised while handling."""
+    while exc is not None and exc.__traceback__ is not None:  # (stops on a loop too)
+        exc.__traceback__ = None
+        exc = exc.__context__
+
+
 def box_from_detection(
     landmarks_xyv: np.ndarray,
     mask: np.ndarray | None,
@@ -117,8 +145,7 @@ class MediaPipeDetector:
     (it owns threads and a TFLite interpreter)."""
 
     def __init__(self, config: PerceptionConfig | None = None) -> None:
-        import mediapipe as mp  # Imported lazily: heavy, and the body renderer doesn't need it.
-
+        mp = _import_mediapipe()
         self.config = config or PerceptionConfig()
         self._pose = mp.solutions.pose.Pose(
             static_image_mode=self.config.static_image_mode,

@@ -40,6 +40,7 @@ EXIT_FAILED, EXIT_INTERRUPTED = 1, 130  # (argparse exits with 2 for bad argumen
 def build_parser() -> argparse.ArgumentParser:
     # Only the standard library here and in main() before the checks: `--help` imports
     # nothing heavy (the default weights path lives with the network, so it is named in words).
+    from coach_backend.compare.names import EXERCISE_CHOICES
     from coach_backend.config import OFFLINE_REFINE_STEPS, SETTLE_STEPS
     from coach_backend.replay.preflight import OVERLAY_SUFFIXES
 
@@ -89,6 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"write the body mesh drawn over the video ({'/'.join(OVERLAY_SUFFIXES)}; "
         "default name overlay.mp4 in --out)",
+    )
+    p.add_argument(
+        "--exercise",
+        choices=EXERCISE_CHOICES,
+        default="auto",
+        help="which angle the session report counts reps on (default: auto, the angle with the "
+        "largest periodic range)",
+    )
+    p.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        metavar="TAKE",
+        help="compare with this reference take in the report (a replay smpl.npz or .coachrec)",
     )
     p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     p.add_argument(
@@ -211,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         preflight.check_outputs(out_dir, preflight.OUTPUT_NAMES, overlay, args.force)
         if args.weights is not None:  # (the default is checked once the network is imported)
             preflight.check_weights_file(args.weights)
-    except (preflight.VideoError, preflight.WeightsError, OSError) as exc:
+        if args.reference is not None:
+            preflight.check_reference_file(args.reference)
+    except (preflight.VideoError, preflight.WeightsError, preflight.ReferenceError, OSError) as exc:
         return _fail(exc)
     from coach_backend.replay.video import VideoReader  # PyAV: a fraction of a second
 
@@ -233,11 +250,13 @@ def main(argv: list[str] | None = None) -> int:
         overwrite=args.force,
         max_frames=args.max_frames,
         workers=workers,
+        exercise=args.exercise,
+        reference=args.reference,
     )
     bar = progress_bar(args.quiet)
     try:
         result = run_replay(args.video, options, progress=bar)
-    except (preflight.VideoError, preflight.WeightsError, OSError) as exc:
+    except (preflight.VideoError, preflight.WeightsError, preflight.ReferenceError, OSError) as exc:
         return _fail(exc)
     except KeyboardInterrupt:
         bar.close()
@@ -317,10 +336,13 @@ def summary(result: ReplayOutputs) -> str:
         f"speed:     {result.fps:.1f} fps processed = {result.realtime_factor:.2f}x real time "
         f"({result.workers} perception thread{'s' if result.workers > 1 else ''}; work per "
         f"frame p50 {result.latency_p50_ms:.1f} ms, p95 {result.latency_p95_ms:.1f} ms)",
+        f"reps:      {result.reps_headline}",
         f"outputs:   {result.out_dir}/",
         f"  SMPL:      {result.npz}",
         f"  JSON:      {result.json}",
         f"  recording: {result.recording}",
+        f"  summary:   {result.summary}",
+        f"  report:    {result.report}",
     ]
     if result.overlay is not None:
         lines.append(f"  overlay:   {result.overlay}")

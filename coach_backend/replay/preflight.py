@@ -2,7 +2,8 @@
 
 Why a module of its own: the CLI runs these right after parsing, before torch, MediaPipe and
 PyAV are imported (seconds), so a bad argument is reported at once and nothing is processed.
-`run_replay` runs them too, for API callers. Only the standard library is imported here.
+`run_replay` runs them too, for API callers. Only the standard library is imported here (and
+the report's names, coach_backend.compare.names, which is standard library only too).
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-# The files a replay writes into its output folder (docs/replay_format.md).
+from coach_backend.compare.names import INPUT_SUFFIXES as REFERENCE_SUFFIXES
+from coach_backend.compare.names import OUTPUT_NAMES as REPORT_OUTPUT_NAMES
+
+# The files a replay writes into its output folder (docs/replay_format.md): its results, and
+# the session report's (summary.json with the reps, report.html).
 NPZ_NAME, JSON_NAME, RECORDING_NAME = "smpl.npz", "smpl.json", "session.coachrec"
-OUTPUT_NAMES = (NPZ_NAME, JSON_NAME, RECORDING_NAME)
+OUTPUT_NAMES = (NPZ_NAME, JSON_NAME, RECORDING_NAME, *REPORT_OUTPUT_NAMES)
 # What a weights file (`torch.save`) starts with: a zip archive (the format since PyTorch 1.6)
 # or, in the legacy format, a pickle (protocol marker byte).
 _PICKLE_MARKER = b"\x80"
@@ -40,6 +45,10 @@ class WeightsError(ValueError):
     """The GC-SSN weights file is not one (not a PyTorch file, or not GC-SSN weights)."""
 
 
+class ReferenceError(ValueError):
+    """The reference take to compare with is missing or not a replay result / recording."""
+
+
 def available_cores() -> int:
     """Cores this process may run on: its CPU affinity (a container's or `taskset`'s share),
     not the machine's count."""
@@ -59,6 +68,17 @@ def check_input_file(path: Path) -> None:
         raise VideoError(f"{path}: file is empty")
     if not os.access(path, os.R_OK):
         raise VideoError(f"{path}: permission denied (not readable)")
+
+
+def check_reference_file(path: Path) -> None:
+    """Cheap check of a reference take (reading it needs the body model: the replay does that
+    before processing)."""
+    if not path.is_file():
+        raise ReferenceError(f"reference {path}: no such file")
+    if path.suffix.lower() not in REFERENCE_SUFFIXES:
+        raise ReferenceError(
+            f"reference {path}: expected a replay smpl.npz or a .coachrec recording"
+        )
 
 
 def check_weights_file(path: Path) -> None:

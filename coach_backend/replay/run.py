@@ -24,6 +24,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from coach_backend.analytics import analyse_recording
 from coach_backend.body import BodyModel, BodyParams, load_body_model
 from coach_backend.config import SETTLE_STEPS
 from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn, settle_on_keypoints
@@ -42,6 +43,11 @@ from coach_backend.replay.preflight import (
     check_outputs,
     check_weights_file,
 )
+from coach_backend.replay.session_report import (
+    key_frames_at,
+    load_reference,
+    write_session_report,
+)
 from coach_backend.replay.video import VideoInfo, VideoReader, write_video
 from coach_backend.smoothing import SmoothingConfig, SmplSequence, smooth_sequence
 from coach_backend.stream import PoseStreamServer, SessionHub, StreamConfig, make_session_info, pb
@@ -56,6 +62,8 @@ _SETTLE_CHUNK = 256
 # x264 preset of the overlay video: a preview, and at 1080p "medium" took longer than
 # everything else of a replay (about 175 ms a frame against 47 ms for "veryfast" on 2 cores).
 _OVERLAY_PRESET = "veryfast"
+# The report's video key frames: the body's box and this much of its size on each side.
+KEY_FRAME_MARGIN = 0.15
 # Frames a file may fall short of what its container declares before they count as missing:
 # header counts and duration x average rate can be a frame off (edit lists, rounding).
 _MISSING_TOLERANCE_FRAMES = 1
@@ -86,6 +94,10 @@ class ReplayOptions:
     max_frames: int | None = None  # process only the first N frames
     # Perception threads (file chunks in parallel); None: per core; at most the cores there are.
     workers: int | None = None
+    # The session report: which angle counts reps (EXERCISE_CHOICES; "auto": the one with the
+    # largest periodic range) and a reference take to compare with (smpl.npz or .coachrec).
+    exercise: str = "auto"
+    reference: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,11 @@ class ReplayOutputs:
     # Frames the file declares (header count, else duration x rate; within --max-frames); None
     # if it says neither.
     expected_frames: int | None = None
+    # The session report (compare.report): its JSON summary (reps, range of motion, tempo) and
+    # page, and the reps in one line.
+    summary: Path | None = None
+    report: Path | None = None
+    reps_headline: str = ""
 
     @property
     def missing_frames(self) -> int:
@@ -156,6 +173,7 @@ def run_replay(
         info = video.info
     replaced = check_outputs(out, OUTPUT_NAMES, overlay, options.overwrite)
     network = _load_network(options.weights)
+    reference = load_reference(options.reference)  # a bad one fails before any work
     workers = default_workers() if options.workers is None else capped_workers(options.workers)[0]
     body = load_body_model()
     import mediapipe  # noqa: F401  (its import, ~0.5 s, belongs to model loading too)
@@ -224,9 +242,17 @@ def run_replay(
     _write_json(out / JSON_NAME, final, joints, meta)
     confidences = [r.confidence for r in results]
     _replace_recording(recording, session_info, final, confidences, body)
+    session, comparison, note = analyse_recording(recording, options.exercise, reference)
+    moments = key_frames_at(session, final.timestamp_s)
+    overlay_frames: dict[int, np.ndarray] = {}
     if overlay is not None:
         overlay.parent.mkdir(parents=True, exist_ok=True)
-        _write_overlay(video_path, overlay, final, camera, body, info.fps)
+        overlay_frames = _write_overlay(
+            video_path, overlay, final, camera, body, info.fps, keep=set(moments)
+        )
+    report, summary = write_session_report(
+        out, session, comparison, note, video_path, options.reference, moments, overlay_frames
+    )
     return ReplayOutputs(
         out_dir=out,
         npz=out / NPZ_NAME,
@@ -242,6 +268,9 @@ def run_replay(
         latency_p95_ms=float(np.percentile(work_ms, 95)),
         workers=workers,
         expected_frames=expected,
+        summary=summary,
+        report=report,
+        reps_headline=session.headline() if session is not None else f"none ({note})",
     )
 
 
@@ -423,10 +452,14 @@ def _write_overlay(
     camera: Camera,
     body: BodyModel,
     fps: float,
-) -> None:
+    keep: set[int] | frozenset[int] = frozenset(),
+) -> dict[int, np.ndarray]:
+    """Write the overlay video; returns its frames ``keep`` (the report's key frames), drawn
+    on the way and cropped around the body."""
     from coach_backend.viz import draw_mesh, perspective
 
     faces = np.asarray(body.faces)
+    kept: dict[int, np.ndarray] = {}
 
     def frames() -> Iterator[np.ndarray]:
         chunks = _body_chunks(body, seq, np.arange(len(seq)), chunk=32)
@@ -439,12 +472,28 @@ def _write_overlay(
                     verts.clear()
                     rows, out = next(chunks)
                     verts.update(zip(rows.tolist(), out.vertices.numpy(), strict=True))  # type: ignore[attr-defined]
+                proj = None
                 if seq.valid[i]:
                     proj = perspective(verts[i].astype(np.float64), *camera.intrinsics)
                     draw_mesh(image, proj, faces, alpha=0.6)
+                if i in keep:
+                    kept[i] = image.copy() if proj is None else _around(image, proj.pixels)
                 yield image
 
     write_video(path, frames(), fps, preset=_OVERLAY_PRESET)
+    return kept
+
+
+def _around(image: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+    """A copy of the square of ``image`` around ``pixels`` (the drawn body), KEY_FRAME_MARGIN
+    of its size added on each side: a key frame shows the athlete, not the room."""
+    height, width = image.shape[:2]
+    low, high = pixels.min(axis=0), pixels.max(axis=0)
+    half = 0.5 * float((high - low).max()) * (1.0 + 2.0 * KEY_FRAME_MARGIN)
+    centre = 0.5 * (low + high)
+    x0, y0 = np.clip(np.floor(centre - half), 0, [width - 1, height - 1]).astype(int)
+    x1, y1 = np.clip(np.ceil(centre + half), [x0 + 1, y0 + 1], [width, height]).astype(int)
+    return image[y0:y1, x0:x1].copy()
 
 
 def _weights_name(weights: str | Path | torch.nn.Module | None) -> str:

@@ -62,6 +62,17 @@ try {
   result.first = first;
   result.coach = state;
 
+  // The rep counter: the server's counter, shown on the stats line as poses arrive (the clip
+  // is one squat a second). It must move on, and count the squats.
+  const reps = () => ({ ...window.coachReps, shown: document.getElementById("rep-count").textContent,
+    how: document.getElementById("rep-how").textContent });
+  await coach.waitForFunction(() => (window.coachReps?.frames || 0) > 0, null, { timeout: 30000 });
+  const repsFirst = await coach.evaluate(reps);
+  await coach.waitForFunction((n) => (window.coachReps?.frames || 0) > n && window.coachReps.count >= 2,
+    repsFirst.frames, { timeout: 60000 });
+  result.reps = { first: repsFirst, later: await coach.evaluate(reps) };
+  step(`rep counter at ${result.reps.later.count} reps (${result.reps.later.frames} poses)`);
+
   // End the session from the coach page, then replay the recording with its timeline.
   await coach.click("#end");
   await coach.waitForFunction(() => document.getElementById("state").textContent.startsWith("ended"), null, { timeout: 30000 });
@@ -78,7 +89,7 @@ try {
   step(`replay at ${result.replay.position.toFixed(1)} s of ${result.replay.duration.toFixed(1)} s`);
   await replay.screenshot({ path: `${cfg.outDir}/replay.png` });
   result.ok = state.frames > first.frames && state.knee > first.knee && state.nonBackgroundSamples > 50
-    && result.replay.position >= duration * 0.6 - 0.5;
+    && result.replay.position >= duration * 0.6 - 0.5 && result.reps.later.frames > result.reps.first.frames;
 } catch (e) {
   result.error = String(e);
 } finally {

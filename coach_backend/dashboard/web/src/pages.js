@@ -3,6 +3,7 @@ import { startViewer } from "./viewer.js";
 
 const link = (href, text) => `<a href="${href}">${text}</a>`;
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+const words = (s) => String(s).replace(/_/g, " ");
 const q = (id) => `session=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`;
 
 export async function indexPage() {
@@ -15,8 +16,9 @@ export async function indexPage() {
         : `<tr><td colspan="5">no live sessions</td></tr>`;
       $("recorded").innerHTML = data.recorded.length
         ? data.recorded.map((r) => `<tr><td>${esc(r.id)}</td><td>${r.frames ?? "-"}</td><td>${(r.duration_s ?? 0).toFixed(1)} s</td>
+            <td>${r.reps ? `${r.reps.count} ${esc(words(r.reps.exercise))}` : "-"}</td>
             <td>${r.complete ? "complete" : "open / torn"}</td><td>${link(`/replay?${q(r.id)}`, "replay")}</td></tr>`).join("")
-        : `<tr><td colspan="5">no recordings</td></tr>`;
+        : `<tr><td colspan="6">no recordings</td></tr>`;
       $("error").textContent = "";
     } catch (e) {
       $("error").textContent = String(e);
@@ -85,17 +87,59 @@ function watchEnd(msg) {
   if (msg.type === "closed" && !$("state").textContent.startsWith("ended")) $("state").textContent = "disconnected";
 }
 
+// The rep counter line of the live page, from a stats message: `exercise` (what the coach
+// chose, "auto" by default), `exercise_choices`, and `reps` (the server's rep counter: the same
+// rep rule as the recording's summary; null until the first poses are analysed).
+function showReps(msg) {
+  const select = $("exercise");
+  if (!select.options.length && msg.exercise_choices) {
+    select.innerHTML = msg.exercise_choices.map((e) => `<option value="${esc(e)}">${esc(words(e))}</option>`).join("");
+  }
+  if (document.activeElement !== select && msg.exercise) select.value = msg.exercise;
+  const r = msg.reps;
+  window.coachReps = r;
+  if (!r) return;
+  const [, down, hold, up] = r.phase_names;
+  $("rep-count").textContent = String(r.count);
+  $("rep-current").textContent = `this rep: ${r.current_rom_deg.toFixed(0)}°`;
+  const last = r.last_rep;
+  $("rep-last").textContent = last
+    ? `last: ${last.rom_deg.toFixed(0)}° · ${down} ${last.down_s.toFixed(1)} s · ${hold} ${last.hold_s.toFixed(1)} s · ${up} ${last.up_s.toFixed(1)} s`
+    : "";
+  $("rep-how").textContent = r.auto
+    ? `auto: ${words(r.exercise)} on ${r.driver_title}, the angle with the largest periodic range so far`
+    : `${words(r.exercise)} on ${r.driver_title}, chosen by the coach`;
+}
+
 export async function livePage() {
   $("title").textContent = `Live · ${sessionId}`;
   $("replay-link").href = `/replay?${q(sessionId)}`;
+  const path = `/api/sessions/${encodeURIComponent(sessionId)}`;
   $("end").onclick = async () => {
     try {
-      await api("POST", `/api/sessions/${encodeURIComponent(sessionId)}/end`);
+      await api("POST", `${path}/end`);
     } catch (e) {
       $("state").textContent = String(e);
     }
   };
-  await startViewer({ replay: false, onText: watchEnd });
+  $("exercise").onchange = async () => {
+    try {
+      await api("POST", `${path}/exercise`, { exercise: $("exercise").value });
+      $("rep-how").textContent = "counting again…";
+    } catch (e) {
+      $("rep-how").textContent = String(e);
+    }
+  };
+  api("GET", path).then((s) => {
+    if (s.role === "viewer") $("exercise").disabled = true; // the coach chooses
+  }).catch(() => {});
+  await startViewer({
+    replay: false,
+    onText: (msg) => {
+      watchEnd(msg);
+      if (msg.type === "stats") showReps(msg);
+    },
+  });
 }
 
 export async function replayPage() {
