@@ -230,6 +230,9 @@ def _parse_args(argv: list[str] | None = None) -> ServeConfig:
     p.add_argument("--max-sessions", type=int, default=_default("max_sessions"),
                    help="sessions at once; creating more answers 429 "
                         "(default %(default)d)")  # fmt: skip
+    p.add_argument("--max-video-viewers", type=int,
+                   help="coaches watching one session's live video at once; each costs one "
+                        "video encode (default: IngestConfig.max_video_viewers, 2)")  # fmt: skip
     p.add_argument("--admin-token", default=os.environ.get("COACH_ADMIN_TOKEN"),
                    help="admin key (default $COACH_ADMIN_TOKEN, else random)")  # fmt: skip
     a = p.parse_args(argv)
@@ -237,6 +240,8 @@ def _parse_args(argv: list[str] | None = None) -> ServeConfig:
         p.error("--tls-cert and --tls-key go together")
     if min(a.pause_timeout, a.waiting_timeout, a.frame_timeout) <= 0 or a.max_sessions < 1:
         _usage_error("timeouts must be > 0 and --max-sessions >= 1")
+    if a.max_video_viewers is not None and a.max_video_viewers < 0:
+        _usage_error("--max-video-viewers must be >= 0")
 
     from .ingest import IceServerConfig, IngestConfig, load_ice_servers  # heavy: aiortc
 
@@ -253,7 +258,9 @@ def _parse_args(argv: list[str] | None = None) -> ServeConfig:
         host=a.host, http_port=a.http_port, grpc_port=a.grpc_port, tls_cert=a.tls_cert,
         tls_key=a.tls_key, recordings_dir=a.recordings,
         admin_token=a.admin_token or secrets.token_urlsafe(24),
-        ingest=IngestConfig(ice_servers=tuple(ice), frame_timeout_s=a.frame_timeout),
+        ingest=IngestConfig(ice_servers=tuple(ice), frame_timeout_s=a.frame_timeout,
+                            **({} if a.max_video_viewers is None
+                               else {"max_video_viewers": a.max_video_viewers})),
         pause_timeout_s=a.pause_timeout, waiting_timeout_s=a.waiting_timeout,
         max_sessions=a.max_sessions,
     )  # fmt: skip

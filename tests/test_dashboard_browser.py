@@ -68,6 +68,11 @@ def test_browser_publishes_and_dashboard_updates(tmp_path: Path):
     assert reps["later"]["exercise"] == "squat" and reps["later"]["how"].startswith("auto:")
     # Replay page: the recorded session plays and the timeline seeks.
     assert result["replay"]["duration"] > 1 and result["replay"]["frames"] >= 5
+    # The athlete's video: relayed live beside the avatar, and the recording kept on the pose
+    # timeline in replay (after a seek, within a second of the slider).
+    assert (result["liveVideo"]["width"], result["liveVideo"]["height"]) == (640, 480)
+    assert result["replay"]["videoReady"] >= 2
+    assert result["replay"]["videoTime"] == pytest.approx(result["replay"]["position"], abs=1.0)
     keep = os.environ.get("COACH_SCREENSHOT_DIR")  # to refresh docs/dashboard.png by hand
     if keep:
         shutil.copy(out / "dashboard.png", Path(keep) / "dashboard.png")

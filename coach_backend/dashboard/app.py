@@ -12,6 +12,10 @@ Routes (token: ``Authorization: Bearer <t>`` or ``?token=<t>``; 401 missing/expi
                                        rep counter and the end-of-session summary count on
     GET  /api/sessions/{id}/ice        athlete      -> {ice_servers} for the browser
     POST /api/sessions/{id}/offer      athlete      {sdp, type:"offer"} -> {sdp, type:"answer"}
+    POST /api/sessions/{id}/video/offer coach/admin {sdp, type:"offer"} (recvonly) -> answer:
+                                       the athlete's live video, relayed (409 no video now,
+                                       429 past ``IngestConfig.max_video_viewers``)
+    GET  /api/sessions/{id}/video      coach/admin  the recorded video (fragmented MP4, Range)
     GET  /api/sessions/{id}/poses      coach/viewer/admin, WebSocket (layout: wsproto.py);
                                        live by default, ``?mode=replay`` or an ended session:
                                        paced replay of the recording with seek/pause/speed
@@ -38,12 +42,13 @@ from aiohttp import WSMsgType, web
 from aiohttp.web_log import AccessLogger
 
 from ..ingest import InvalidOffer
-from ..recorder import RecordingError, ReplayTimeline
+from ..recorder import RecordingError, ReplayTimeline, read_video_meta, video_paths
 from ..recorder.player import PacedPlayer, as_recorded, shape_key
 from ..stream import pb
 from ..stream.grpc_web import add_grpc_web_routes
 from .sessions import (
     CONTROL_ROLES,
+    VIDEO_ROLES,
     VIEW_ROLES,
     AuthError,
     PipelineUnavailable,
@@ -75,6 +80,8 @@ def create_app(manager: SessionManager) -> web.Application:
     r.add_post("/api/sessions/{id}/exercise", set_exercise)
     r.add_get("/api/sessions/{id}/ice", ice_servers)
     r.add_post("/api/sessions/{id}/offer", offer)
+    r.add_post("/api/sessions/{id}/video/offer", video_offer)
+    r.add_get("/api/sessions/{id}/video", recorded_video)
     r.add_get("/api/sessions/{id}/poses", poses_ws)
     r.add_get("/api/recordings", list_recordings)
     r.add_get("/api/health", _health)
@@ -263,12 +270,7 @@ async def ice_servers(request: web.Request) -> web.Response:
     return web.json_response({"ice_servers": manager.config.ingest.browser_ice_servers()})
 
 
-async def offer(request: web.Request) -> web.Response:
-    manager = request.app[MANAGER]
-    sid = request.match_info["id"]
-    manager.authorize(sid, _token(request), frozenset({Role.ATHLETE}))
-    if manager.get(sid) is None:
-        raise SessionConflict("session has ended")
+async def _offer_sdp(request: web.Request) -> str:
     try:
         body = await request.json()
         sdp, kind = body["sdp"], body.get("type", "offer")
@@ -276,8 +278,43 @@ async def offer(request: web.Request) -> web.Response:
         raise InvalidOffer("body must be JSON {sdp, type: 'offer'}") from exc
     if kind != "offer" or not isinstance(sdp, str):
         raise InvalidOffer("expected an SDP offer")
-    answer = await manager.publish(sid, sdp)
+    return sdp
+
+
+async def offer(request: web.Request) -> web.Response:
+    manager = request.app[MANAGER]
+    sid = request.match_info["id"]
+    manager.authorize(sid, _token(request), frozenset({Role.ATHLETE}))
+    if manager.get(sid) is None:
+        raise SessionConflict("session has ended")
+    answer = await manager.publish(sid, await _offer_sdp(request))
     return web.json_response({"sdp": answer, "type": "answer"})
+
+
+async def video_offer(request: web.Request) -> web.Response:
+    manager = request.app[MANAGER]
+    sid = request.match_info["id"]
+    manager.authorize(sid, _token(request), VIDEO_ROLES)
+    answer = await manager.watch_video(sid, await _offer_sdp(request))
+    return web.json_response({"sdp": answer, "type": "answer"})
+
+
+def _video_meta(manager: SessionManager, sid: str) -> dict[str, Any] | None:
+    """The recorded video's sidecar with its URL, or None (no video, or no recording)."""
+    path = manager.recording_path(sid)
+    meta = None if path is None else read_video_meta(path)
+    return None if meta is None else {**meta, "url": f"/api/sessions/{sid}/video"}
+
+
+async def recorded_video(request: web.Request) -> web.StreamResponse:
+    manager = request.app[MANAGER]
+    sid = request.match_info["id"]
+    manager.authorize(sid, _token(request), VIDEO_ROLES)
+    path = manager.recording_path(sid)
+    if path is None or _video_meta(manager, sid) is None:
+        return _error(404, "no recorded video for this session")
+    # FileResponse answers Range requests: the browser's <video> seeks with them.
+    return web.FileResponse(video_paths(path)[0], headers={"Cache-Control": "no-store"})
 
 
 async def list_recordings(request: web.Request) -> web.Response:
@@ -290,7 +327,7 @@ async def list_recordings(request: web.Request) -> web.Response:
 async def poses_ws(request: web.Request) -> web.StreamResponse:
     manager = request.app[MANAGER]
     sid = request.match_info["id"]
-    manager.authorize(sid, _token(request), VIEW_ROLES)  # HTTP error before the upgrade
+    role = manager.authorize(sid, _token(request), VIEW_ROLES)  # HTTP error before the upgrade
     session = manager.get(sid)
     replay_mode = request.query.get("mode") == "replay"
     live = session is not None and session.state != SessionState.ENDED and not replay_mode
@@ -305,7 +342,8 @@ async def poses_ws(request: web.Request) -> web.StreamResponse:
             await _stream_live(ws, manager, sid, request.remote or "?")
         else:
             assert path is not None
-            await _stream_replay(ws, path)
+            video = _video_meta(manager, sid) if role in VIDEO_ROLES else None
+            await _stream_replay(ws, path, video)
     finally:
         await ws.close()
     return ws
@@ -385,7 +423,9 @@ class _Player(PacedPlayer):
         self.changed = asyncio.Event()
 
 
-async def _stream_replay(ws: web.WebSocketResponse, path: Path) -> None:
+async def _stream_replay(
+    ws: web.WebSocketResponse, path: Path, video: dict[str, Any] | None
+) -> None:
     loop = asyncio.get_running_loop()
     try:
         timeline = await loop.run_in_executor(None, ReplayTimeline.read, path)
@@ -403,6 +443,9 @@ async def _stream_replay(ws: web.WebSocketResponse, path: Path) -> None:
             "frames": len(frames),
             "complete": rec.complete,
             "end_reason": rec.end.reason if rec.end else None,
+            # The recorded video ({url, origin_us, ...}: a frame at t_us shows the video at
+            # (t_us - origin_us) / 1e6 s) for a role that may see it, else null.
+            "video": video,
         }
     )
     player = _Player(timeline.times)

@@ -34,8 +34,8 @@ from typing import Any, Protocol
 
 from ..analytics import AUTO, EXERCISE_CHOICES, LiveRepCounter, analyse_recording
 from ..compare.report import SessionReport, write_summary
-from ..ingest import IngestConfig, LatestFrameWorker, PublisherConnection
-from ..recorder import RecordingError, RecordingReader, SessionRecorder
+from ..ingest import IngestConfig, LatestFrameWorker, PublisherConnection, VideoViewerConnection
+from ..recorder import RecordingError, RecordingReader, SessionRecorder, VideoRecorder
 from ..stream import PoseStreamServer, SessionHub, make_session_info
 from .native_heap import release_free_heap
 
@@ -57,6 +57,8 @@ class Role(StrEnum):
 
 VIEW_ROLES = frozenset({Role.COACH, Role.VIEWER, Role.ADMIN})
 CONTROL_ROLES = frozenset({Role.COACH, Role.ADMIN})
+# The athlete's camera image (live and recorded) is for the coach: a viewer sees poses only.
+VIDEO_ROLES = CONTROL_ROLES
 
 
 class SessionState(StrEnum):
@@ -185,6 +187,8 @@ class Session:
         self.pipeline_ready: asyncio.Future[Pipeline] | None = None
         self.worker: LatestFrameWorker | None = None
         self.publisher: PublisherConnection | None = None
+        self.video: VideoRecorder | None = None  # the athlete's video beside the recording
+        self.video_viewers: set[VideoViewerConnection] = set()
         self.connects = 0
         self.timing = _Timing()
         self.end_task: asyncio.Task[None] | None = None  # ends it unless an athlete (re)joins
@@ -221,6 +225,7 @@ class Session:
         out["exercise"] = self.exercise
         out["exercise_choices"] = list(EXERCISE_CHOICES)
         out["reps"] = self.rep_status()
+        out["video_viewers"] = len(self.video_viewers)
         if self.publisher is not None:
             ps = self.publisher.stats()
             out["publisher"] = {"state": ps.state, "frames": ps.frames,
@@ -371,16 +376,23 @@ class SessionManager:
                 ),
                 name=f"pipeline-{session_id}",
             )
+        if session.video is None:
+            session.video = VideoRecorder(session.recording_path, name=f"video-{session_id}")
         old = session.publisher
-        worker = session.worker
+        worker, video = session.worker, session.video
+
+        def sink(frame: Any, capture_time_us: int) -> None:
+            worker.submit(frame, capture_time_us)
+            video.submit(frame, capture_time_us)  # same capture time: video and poses align
 
         this: list[PublisherConnection] = []
 
         async def gone(reason: str) -> None:
             if this and session.publisher is this[0]:  # a replaced publisher must not pause
+                await self._close_video_viewers(session)
                 await self._pause(session, reason)
 
-        conn = PublisherConnection(self.config.ingest, worker.submit, gone)
+        conn = PublisherConnection(self.config.ingest, sink, gone)
         this.append(conn)
         answer = await conn.accept(offer_sdp)  # InvalidOffer propagates (HTTP 400)
         if session.state == SessionState.ENDED:  # ended while we negotiated
@@ -389,6 +401,7 @@ class SessionManager:
         session.publisher = conn
         session.connects += 1
         if old is not None:  # a reconnect replaces the previous publisher (e.g. page reload)
+            await self._close_video_viewers(session)  # their track was the old publisher's
             await old.close("replaced by a new publisher")
         if session.end_task is not None:
             session.end_task.cancel()
@@ -397,6 +410,36 @@ class SessionManager:
         session.state, session.state_reason = SessionState.LIVE, ""
         self._write_meta(session)
         return answer.sdp
+
+    async def watch_video(self, session_id: str, offer_sdp: str) -> str:
+        """A coach's recvonly offer for the athlete's live video; returns the SDP answer.
+        SessionConflict (409) without a live publisher video, SessionLimit (429) past the cap."""
+        session = self._sessions.get(session_id)
+        if session is None or session.state != SessionState.LIVE or session.publisher is None:
+            raise SessionConflict("no live athlete video in this session now")
+        cap = self.config.ingest.max_video_viewers
+        if len(session.video_viewers) >= cap:
+            raise SessionLimit(f"{cap} video viewers watch this session already")
+        track = session.publisher.subscribe_video()
+        if track is None:
+            raise SessionConflict("the athlete's video has not arrived yet")
+        holder: list[VideoViewerConnection] = []
+        conn = VideoViewerConnection(
+            self.config.ingest, track, lambda: session.video_viewers.difference_update(holder)
+        )
+        holder.append(conn)
+        session.video_viewers.add(conn)  # counted before the await: the cap holds under races
+        answer = await conn.accept(offer_sdp)  # InvalidOffer propagates (HTTP 400)
+        return answer.sdp
+
+    @staticmethod
+    async def _close_video_viewers(session: Session) -> None:
+        for conn in list(session.video_viewers):
+            try:
+                await conn.close()
+            except Exception:
+                log.exception("closing a video viewer of %s failed", session.id)
+        session.video_viewers.clear()
 
     async def end(self, session_id: str, reason: str = "ended by coach") -> None:
         """End the session and release all it holds; returns once that is done (also when
@@ -423,6 +466,7 @@ class SessionManager:
             # outlive the session.
             with contextlib.suppress(Exception):  # failed to build: nothing to close
                 session.pipeline = await asyncio.shield(session.pipeline_ready)
+        await self._close_video_viewers(session)
         if session.publisher is not None:
             try:
                 await session.publisher.close(reason)
@@ -505,6 +549,8 @@ class SessionManager:
     def _close_blocking(session: Session, reason: str) -> None:
         if session.worker is not None:
             session.worker.stop()
+        if session.video is not None:
+            session.video.close()  # encodes what is queued and finishes the file
         pipeline = session.pipeline
         if (
             pipeline is None

@@ -8,12 +8,14 @@
 
 Frames reach ``sink(frame, capture_time_us)`` on the event loop; the worker runs the CPU-heavy
 pipeline's perception in its own thread on the newest frame only (the pipeline's own thread
-does the rest).
+does the rest). ``PublisherConnection.subscribe_video()`` relays the decoded track (aiortc
+``MediaRelay``) to coaches' ``VideoViewerConnection``s.
 """
 
 from .clock import CaptureClock
 from .config import IceServerConfig, IngestConfig, load_ice_servers
 from .publisher import InvalidOffer, PublisherConnection, PublisherStats, check_offer_sdp
+from .viewer import VideoViewerConnection
 from .worker import LatestFrameWorker, WorkerStats
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "LatestFrameWorker",
     "PublisherConnection",
     "PublisherStats",
+    "VideoViewerConnection",
     "WorkerStats",
     "check_offer_sdp",
     "load_ice_servers",

@@ -46,6 +46,9 @@ class IngestConfig:
     ice_servers: tuple[IceServerConfig, ...] = ()
     frame_timeout_s: float = 5.0  # publisher counts as gone after this long without a frame
     connect_timeout_s: float = 20.0  # ... or if no frame arrives this long after the answer
+    # Coaches watching one session's video at once: each costs one video encode per frame
+    # (aiortc cannot forward packets; see viewer.py). More -> HTTP 429.
+    max_video_viewers: int = 2
 
     def rtc_configuration(self) -> RTCConfiguration:
         return RTCConfiguration(

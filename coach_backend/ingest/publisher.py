@@ -1,6 +1,10 @@
 """One athlete's WebRTC publish connection (aiortc): SDP offer in, answer out, video frames to a
 sink, and a single "gone" notification when the publisher vanishes.
 
+The received track goes through aiortc's ``MediaRelay``: the sink reads one proxy, and every
+coach watching the video (``subscribe_video``) gets another, so the track is decoded once
+whatever the number of viewers.
+
 ICE: host candidates always (LAN / same machine); STUN/TURN only if configured. DTLS-SRTP is
 aiortc's (mandatory in WebRTC). Non-trickle: the answer carries all our candidates, so the
 browser needs no extra signalling round-trips.
@@ -16,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 
 from .clock import CaptureClock
@@ -68,6 +73,8 @@ class PublisherConnection:
         self._answered_at: float | None = None
         self._last_frame_at: float | None = None
         self._close_task: asyncio.Future[None] | None = None
+        self._relay = MediaRelay()
+        self._video: MediaStreamTrack | None = None  # the publisher's track, once it arrives
         self._pc.on("track", self._on_track)
         self._pc.on("connectionstatechange", self._on_state)
 
@@ -95,6 +102,14 @@ class PublisherConnection:
         self._spawn(self._watchdog())
         return self._pc.localDescription
 
+    def subscribe_video(self) -> MediaStreamTrack | None:
+        """A relayed copy of the athlete's video (decoded frames) for one viewer, or None before
+        the track arrives. Unbuffered: a slow viewer gets the newest frame, never a backlog.
+        The copy ends when the publisher's track ends."""
+        if self._video is None or self._gone:
+            return None
+        return self._relay.subscribe(self._video, buffered=False)
+
     def stats(self) -> PublisherStats:
         age = None if self._last_frame_at is None else time.monotonic() - self._last_frame_at
         return PublisherStats(self._pc.connectionState, self._frames, *self._size, age)
@@ -119,7 +134,9 @@ class PublisherConnection:
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video":
-            self._spawn(self._consume_video(track))
+            self._video = track
+            # Buffered: the sink is called on the loop right away, so the queue stays short.
+            self._spawn(self._consume_video(self._relay.subscribe(track)))
         else:
             self._spawn(self._drain(track))  # unread tracks would queue up frames forever
 

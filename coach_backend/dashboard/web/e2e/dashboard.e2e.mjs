@@ -39,6 +39,10 @@ try {
   await coach.waitForFunction(() => (window.coachViewer?.avatar?.frames || 0) >= 30, null, { timeout: 60000 });
   const first = await coach.evaluate(() => ({ frames: window.coachViewer.avatar.frames, knee: window.coachViewer.plots.knee.points }));
   await coach.waitForTimeout(2500); // let plots fill a little for the screenshot
+  // The athlete's video, relayed by the server, plays beside the avatar.
+  await coach.waitForFunction(() => (document.getElementById("video")?.videoWidth || 0) > 0, null, { timeout: 30000 });
+  result.liveVideo = await coach.evaluate(() => { const v = document.getElementById("video"); return { width: v.videoWidth, height: v.videoHeight }; });
+  step(`coach video ${result.liveVideo.width}x${result.liveVideo.height}`);
   const state = await coach.evaluate(() => {
     const v = window.coachViewer;
     const c = v.avatar.renderer.domElement;
@@ -84,8 +88,12 @@ try {
   const duration = await replay.evaluate(() => Number(document.getElementById("timeline").max));
   await replay.evaluate((t) => window.coachReplay.seek(t), duration * 0.6);
   await replay.waitForFunction((t) => Number(document.getElementById("timeline").value) >= t - 0.5, duration * 0.6, { timeout: 20000 });
+  // The recorded video follows the seek (its own seek may take a moment to land).
+  await replay.waitForFunction(() => { const v = document.getElementById("video"); return v.readyState >= 2 && Math.abs(v.currentTime - Number(document.getElementById("timeline").value)) < 1; }, null, { timeout: 20000 })
+    .catch(() => step("replay video did not follow the seek"));
   result.replay = await replay.evaluate(() => ({ duration: Number(document.getElementById("timeline").max),
-    position: Number(document.getElementById("timeline").value), frames: window.coachViewer.avatar.frames }));
+    position: Number(document.getElementById("timeline").value), frames: window.coachViewer.avatar.frames,
+    videoTime: document.getElementById("video").currentTime, videoReady: document.getElementById("video").readyState }));
   step(`replay at ${result.replay.position.toFixed(1)} s of ${result.replay.duration.toFixed(1)} s`);
   await replay.screenshot({ path: `${cfg.outDir}/replay.png` });
   result.ok = state.frames > first.frames && state.knee > first.knee && state.nonBackgroundSamples > 50

@@ -1,4 +1,5 @@
 import { $, api, sessionId, token } from "./api.js";
+import { followReplayVideo, startLiveVideo } from "./video.js";
 import { startViewer } from "./viewer.js";
 
 const link = (href, text) => `<a href="${href}">${text}</a>`;
@@ -133,6 +134,7 @@ export async function livePage() {
   api("GET", path).then((s) => {
     if (s.role === "viewer") $("exercise").disabled = true; // the coach chooses
   }).catch(() => {});
+  startLiveVideo();
   await startViewer({
     replay: false,
     onText: (msg) => {
@@ -147,6 +149,7 @@ export async function replayPage() {
   let timeline = null;
   let dragging = false;
   const slider = $("timeline");
+  const video = followReplayVideo(token);
   const fmt = (s) => `${Math.floor(s / 60)}:${(s % 60).toFixed(1).padStart(4, "0")}`;
   const viewer = await startViewer({
     replay: true,
@@ -155,13 +158,17 @@ export async function replayPage() {
         timeline = msg;
         slider.max = String((msg.end_us - msg.start_us) / 1e6);
         $("duration").textContent = fmt((msg.end_us - msg.start_us) / 1e6);
+        video.timeline(msg);
       } else if (msg.type === "frame" && timeline && !dragging) {
         slider.value = String((msg.t_us - timeline.start_us) / 1e6);
         $("position").textContent = fmt((msg.t_us - timeline.start_us) / 1e6);
+        video.frame(msg.t_us);
       } else if (msg.type === "state") {
         $("play").textContent = msg.playing ? "Pause" : "Play";
+        video.state(msg);
       } else if (msg.type === "end") {
         $("play").textContent = "Play";
+        video.end();
       }
     },
   });
