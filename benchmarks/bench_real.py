@@ -556,6 +556,7 @@ class Model:
     label: str
     reconstructor: object  # coach_backend.gcssn.api.Reconstructor
     resolution: int
+    alternate_input: bool = False  # the network fed the input its card does not choose
     smoothed: bool = False  # zero-phase smoothing over each clip, as the replay CLI writes
     settle_steps: int = 0  # ...then this many fit steps back onto the keypoints
 
@@ -588,32 +589,25 @@ def load_models(
             name = f"{path.stem}_fit{steps}" if steps else path.stem
             models.append(Model(name, label, rec, int(getattr(rec, "resolution", 64))))
             if getattr(getattr(rec.net, "config", None), "world_input", False):
-                # The same network as `reconstruct_from_keypoints` users get it: 2D only.
+                # The same network with the other input: keypoints only (what
+                # `reconstruct_from_keypoints` users get) or with MediaPipe's 3D as well.
+                other = Reconstructor(path, refine_steps=steps, detector_3d=not rec.detector_3d)
+                what = (
+                    "with MediaPipe's 3D input"
+                    if other.detector_3d
+                    else "2D keypoints only (no MediaPipe 3D input)"
+                )
+                suffix = "with_3d" if other.detector_3d else "2d_only"
                 models.append(
                     Model(
-                        f"{name}_2d_only",
-                        f"{label}, 2D keypoints only (no MediaPipe 3D input)",
-                        KeypointsOnly(rec),
+                        f"{name}_{suffix}",
+                        f"{label}, {what}",
+                        other,
                         int(rec.resolution),
-                    )
+                        alternate_input=True,
+                    )  # fmt: skip
                 )
     return models, skipped
-
-
-class KeypointsOnly:
-    """A reconstructor seen through inputs without the detector's 3D keypoints."""
-
-    def __init__(self, reconstructor: object) -> None:
-        self.inner = reconstructor
-        self.net = reconstructor.net  # type: ignore[attr-defined]
-        self.body = reconstructor.body  # type: ignore[attr-defined]
-        self.refine_steps = reconstructor.refine_steps  # type: ignore[attr-defined]
-
-    def predict(self, batch: RepresentationBatch):  # noqa: ANN201
-        from dataclasses import replace
-
-        hidden = replace(batch, world_present=torch.zeros_like(batch.world_present))
-        return self.inner.predict(hidden)  # type: ignore[attr-defined]
 
 
 def adapted_models(
@@ -637,7 +631,7 @@ def adapted_models(
         if (
             not isinstance(net, KeypointLifter)
             or model.reconstructor.refine_steps
-            or isinstance(model.reconstructor, KeypointsOnly)
+            or model.alternate_input
             or model.smoothed
         ):
             continue
@@ -681,19 +675,18 @@ def video_fps(path: Path) -> float:
 
 
 def smoothed_models(models: Sequence[Model], settle_steps: int) -> list[Model]:
-    """Each model (not the 2D-only views) again, its output smoothed and settled as `replay`
-    writes it."""
+    """Each model again, its output smoothed and settled as `replay` writes it."""
     return [
         Model(
             f"{m.name}_smoothed{settle_steps}",
             f"{m.label} + zero-phase smoothing + {settle_steps}-step settle (replay's file path)",
             m.reconstructor,
             m.resolution,
+            alternate_input=m.alternate_input,
             smoothed=True,
             settle_steps=settle_steps,
         )
         for m in models
-        if not isinstance(m.reconstructor, KeypointsOnly)
     ]
 
 
@@ -1611,11 +1604,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The given-2D rows: each network as `reconstruct_from_keypoints` runs it (adapted copies
     # are per clip of MediaPipe input, and the 2D-only views are what this path is already).
     given_2d_models = [
-        m
-        for m in models
-        if not isinstance(m.reconstructor, KeypointsOnly)
-        and "_adapted" not in m.name
-        and not m.smoothed
+        m for m in models if not m.alternate_input and "_adapted" not in m.name and not m.smoothed
     ]
     views = []
     for clip in clips:

@@ -283,3 +283,18 @@ def test_settle_lays_a_smoothed_pose_back_onto_its_keypoints(source) -> None:
         moved.reshape(-1, 3)
     )
     assert change.magnitude().max() < 0.5  # corrections, not a new pose
+
+
+def test_detector_3d_input_follows_the_card_unless_asked(source) -> None:
+    """The shipped card says whether MediaPipe's world landmarks are fed to the network; the
+    choice can be overridden, and without it the world landmarks change nothing."""
+    reps, _ = source.clean_batch(4)
+    reps.world = torch.randn(4, reps.keypoints.shape[1], 3) * 0.3  # arbitrary 3D keypoints
+    reps.world_present = torch.ones(4, dtype=torch.bool)
+    no_world = replace(reps, world_present=torch.zeros(4, dtype=torch.bool))
+    card_default = Reconstructor(DEFAULT_WEIGHTS)
+    assert card_default.detector_3d == card_default.net.card.get("reads_detector_3d", True)
+    without = Reconstructor(DEFAULT_WEIGHTS, detector_3d=False)
+    with_3d = Reconstructor(DEFAULT_WEIGHTS, detector_3d=True)
+    np.testing.assert_allclose(without.predict(reps).joints, without.predict(no_world).joints)
+    assert not np.allclose(with_3d.predict(reps).joints, with_3d.predict(no_world).joints)

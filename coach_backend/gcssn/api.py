@@ -88,6 +88,8 @@ class Reconstructor:
 
     refine_steps > 0 runs that many steps of test-time fitting (2D + silhouette + prior),
     initialised from the network; it trades latency for accuracy.
+    detector_3d: whether a lifter that can read the detector's 3D keypoints (MediaPipe's world
+    landmarks) is given them; None = what its card says (`reads_detector_3d`, default True).
     """
 
     def __init__(
@@ -95,10 +97,15 @@ class Reconstructor:
         weights: str | Path | Network = DEFAULT_WEIGHTS,
         body: BodyModel | None = None,
         refine_steps: int = 0,
+        detector_3d: bool | None = None,
     ) -> None:
         self.net = weights if isinstance(weights, Network) else load_gcssn(weights)
         self.body = body or load_body_model()
         self.refine_steps = refine_steps
+        card = getattr(self.net, "card", None) or {}
+        self.detector_3d = (
+            card.get("reads_detector_3d", True) if detector_3d is None else detector_3d
+        )
         self._prior = None
 
     @property
@@ -158,10 +165,9 @@ class Reconstructor:
         """Lifter: rotations and shape from the keypoints, then the translation that lays the
         body's keypoints onto the detected ones."""
         rays = keypoint_rays(reps)
+        present = reps.world_present if self.detector_3d else torch.zeros_like(reps.world_present)
         with torch.no_grad():
-            pose = self.net(
-                self.net.input_features(rays, reps.conf, reps.world, reps.world_present)
-            )
+            pose = self.net(self.net.input_features(rays, reps.conf, reps.world, present))
             zero = torch.zeros(len(reps), 3)
             rooted = self.body.from_rotmats(pose.rotmats, pose.betas, zero, NO_VERTICES)
             weights = reps.conf * (reps.conf >= PLACEMENT_MIN_CONFIDENCE)

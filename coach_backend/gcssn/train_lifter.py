@@ -143,6 +143,9 @@ class LifterTrainConfig:
     user_keypoints_rate: float = 0.25
     part_mix_rate: float = 0.0
     init: Path | None = None  # start from these weights (fine-tuning), not from scratch
+    # Written into the card: whether the product feeds the detector's 3D keypoints to this
+    # network (`Reconstructor(detector_3d=None)`); decided on real footage, not in training.
+    reads_detector_3d: bool = True
 
 
 class KeypointSampler:
@@ -486,6 +489,7 @@ class LifterTrainer(ResumableTraining):
             },
             "final_losses": {k: float(np.mean([h[k] for h in last if k in h])) for k in last[-1]},
             "held_out_clean_2d": validation[-1] if validation else {},
+            "reads_detector_3d": self.config.world_input and self.config.reads_detector_3d,
             "commit": _git_commit(),
             "body_model": self.body.name,
         }
@@ -531,6 +535,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--init", type=Path, default=None, help="fine-tune these weights instead of starting fresh"
     )
+    parser.add_argument(
+        "--card-no-detector-3d",
+        action="store_true",
+        help="mark the exported card so the product does not feed it MediaPipe's world "
+        "landmarks (when real footage says the keypoints alone do better)",
+    )
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--export", type=Path, default=None, help="write weights + card here")
@@ -555,6 +565,7 @@ def main(argv: list[str] | None = None) -> None:
         part_mix_rate=args.part_mix_rate,
         lr=args.lr,
         init=args.init,
+        reads_detector_3d=not args.card_no_detector_3d,
         threads=args.threads,
         seed=args.seed,
     )
