@@ -122,6 +122,14 @@ class Comparison:
     mean_abs_diff_deg: float  # over all reference frames and compared angles
     per_angle_mean_abs_diff_deg: dict[str, float] = field(default_factory=dict)
 
+    def reference_time_map(self) -> tuple[np.ndarray, np.ndarray]:
+        """(attempt times (T_att,), reference times (T_att,)) in seconds from each take's first
+        frame: where in the reference each attempt frame is, by the DTW path (the mean of the
+        reference frames matched to it). Non-decreasing: the path is monotone."""
+        swapped = self.alignment.path[:, ::-1]  # (attempt frame, reference frame) pairs
+        reference_times = warp_to_reference(swapped, self.reference.times, len(self.attempt.times))
+        return self.attempt.times.copy(), reference_times
+
     def summary(self) -> dict[str, object]:
         """JSON-ready numbers (the "comparison" of the report's summary.json)."""
         return {

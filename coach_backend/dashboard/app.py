@@ -19,7 +19,12 @@ Routes (token: ``Authorization: Bearer <t>`` or ``?token=<t>``; 401 missing/expi
     GET  /api/sessions/{id}/poses      coach/viewer/admin, WebSocket (layout: wsproto.py);
                                        live by default, ``?mode=replay`` or an ended session:
                                        paced replay of the recording with seek/pause/speed
+    GET  /api/sessions/{id}/frames     coach/admin  the whole recording at once, for a reference
+                                       ghost: {info, start_us, end_us, count, frames_b64 (the
+                                       replay socket's 128-byte pose messages, concatenated)}
     GET  /api/recordings               admin
+    GET  /api/compare?reference=ID&take=ID  coach/admin of both: DTW time map, take time ->
+                                       reference time (422 when the takes cannot be aligned)
     POST /coach.v1.PoseStream/{method} gRPC-Web (HoloLens/Unity): the native gRPC service and
                                        its auth, for the same sessions (stream/grpc_web.py)
     GET  /  /athlete  /live  /replay   the web app (static, bundled three.js)
@@ -30,7 +35,9 @@ The access log writes ``?token=`` values redacted (:class:`RedactingAccessLogger
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import functools
 import logging
 import re
 import threading
@@ -83,7 +90,9 @@ def create_app(manager: SessionManager) -> web.Application:
     r.add_post("/api/sessions/{id}/video/offer", video_offer)
     r.add_get("/api/sessions/{id}/video", recorded_video)
     r.add_get("/api/sessions/{id}/poses", poses_ws)
+    r.add_get("/api/sessions/{id}/frames", recording_frames)
     r.add_get("/api/recordings", list_recordings)
+    r.add_get("/api/compare", compare_recordings)
     r.add_get("/api/health", _health)
     r.add_get("/favicon.ico", _no_content)
     for route, page in PAGES.items():
@@ -321,6 +330,76 @@ async def list_recordings(request: web.Request) -> web.Response:
     manager = _admin(request)
     recs = await asyncio.get_running_loop().run_in_executor(None, manager.recordings)
     return web.json_response({"recordings": recs})
+
+
+def _recording_of(manager: SessionManager, sid: str, token: str | None) -> Path:
+    """The recording of ``sid`` if ``token`` is its coach (or admin); AuthError otherwise
+    (404 for an unknown session or one without a recording)."""
+    manager.authorize(sid, token, CONTROL_ROLES)
+    path = manager.recording_path(sid)
+    if path is None:
+        raise AuthError(404, f"no recording for session {sid!r}")
+    return path
+
+
+def _read_frames(path: Path) -> dict[str, Any]:
+    timeline = ReplayTimeline.read(path)
+    frames = timeline.frames
+    # The shape in effect at the end: by then the body shape has settled.
+    info = timeline.info_at(max(len(frames) - 1, 0))
+    return {
+        "info": info_json(as_recorded(info)),
+        "start_us": timeline.times[0] if frames else 0,
+        "end_us": timeline.times[-1] if frames else 0,
+        "count": len(frames),
+        "frames_b64": base64.b64encode(b"".join(pack_frame(f) for f in frames)).decode(),
+    }
+
+
+async def recording_frames(request: web.Request) -> web.Response:
+    manager = request.app[MANAGER]
+    path = _recording_of(manager, request.match_info["id"], _token(request))
+    try:
+        body = await asyncio.get_running_loop().run_in_executor(None, _read_frames, path)
+    except (RecordingError, OSError) as exc:
+        return _error(422, f"unreadable recording: {exc}")
+    return web.json_response(body)
+
+
+@functools.lru_cache(maxsize=8)
+def _time_map(reference: Path, take: Path, _stamp: tuple[int, ...]) -> dict[str, Any]:
+    """DTW of the two recordings' joint angles -> take time -> reference time (seconds from
+    each one's first frame). ``_stamp`` (sizes, mtimes) keys the cache: a recording still
+    being written is aligned again. Imports torch (the body model), so only on first use."""
+    from ..analytics import compare, load_track
+
+    comparison = compare(load_track(reference), load_track(take))
+    take_times, reference_times = comparison.reference_time_map()
+    return {
+        "method": "dtw",
+        "take_times_s": [round(t, 4) for t in take_times.tolist()],
+        "reference_times_s": [round(t, 4) for t in reference_times.tolist()],
+        "reference_duration_s": comparison.reference.duration_s,
+        "take_duration_s": comparison.attempt.duration_s,
+        "mean_cost_deg": comparison.alignment.mean_cost,
+    }
+
+
+async def compare_recordings(request: web.Request) -> web.Response:
+    manager = request.app[MANAGER]
+    reference_id, take_id = request.query.get("reference"), request.query.get("take")
+    if not reference_id or not take_id:
+        return _error(400, "query parameters reference and take are required")
+    token = _token(request)
+    reference, take = (_recording_of(manager, sid, token) for sid in (reference_id, take_id))
+    stamp = tuple(x for p in (reference, take) for x in (p.stat().st_size, p.stat().st_mtime_ns))
+    try:
+        body = await asyncio.get_running_loop().run_in_executor(
+            None, _time_map, reference, take, stamp
+        )
+    except (ValueError, RecordingError, OSError) as exc:  # no frames, no person in view, ...
+        return _error(422, f"cannot align these recordings: {exc}")
+    return web.json_response({"reference": reference_id, "take": take_id, **body})
 
 
 # -- pose WebSocket --

@@ -26,25 +26,12 @@ export async function loadBodyAsset(base = "/static") {
   };
 }
 
-export class AvatarView {
-  constructor(container, asset) {
-    this.container = container;
-    this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
-    this.renderer.setPixelRatio(window.devicePixelRatio || 1);
-    container.appendChild(this.renderer.domElement);
-    this.scene = new THREE.Scene();
-    this.scene.background = new THREE.Color(0xeef1f4);
-    this.camera = new THREE.PerspectiveCamera(40, 1, 0.05, 100);
-    this.camera.position.set(0, 0.2, 0.5);
-    this.controls = new OrbitControls(this.camera, this.renderer.domElement);
-    this.scene.add(new THREE.HemisphereLight(0xffffff, 0x667788, 1.6));
-    const sun = new THREE.DirectionalLight(0xffffff, 1.6);
-    sun.position.set(1, 3, 2);
-    this.scene.add(sun);
-    this.grid = new THREE.GridHelper(10, 20, 0x99a3ad, 0xc9d0d6);
-    this.scene.add(this.grid);
-
+// One body in a scene: the open body's skinned mesh on SMPL bones, optionally with the capsule
+// skeleton. The athlete and the reference ghost are two of these in the same scene.
+export class AvatarBody {
+  constructor(scene, asset, { color = 0xc8a27a, opacity = 0.85, capsules = true } = {}) {
     const { meta } = asset;
+    this.scene = scene;
     this.asset = asset;
     this.parents = meta.parents;
     this.restJoints = meta.joints; // betas 0 until the session announces its shape
@@ -59,32 +46,29 @@ export class AvatarView {
     const w = Float32Array.from(asset.skinWeight, (x) => x / 255);
     geom.setAttribute("skinWeight", new THREE.BufferAttribute(w, 4));
     geom.computeVertexNormals();
-    const material = new THREE.MeshStandardMaterial({ color: 0xc8a27a, roughness: 0.7, transparent: true, opacity: 0.85 });
+    // A see-through body must not hide what is behind it: no depth writes below full opacity.
+    const material = new THREE.MeshStandardMaterial({ color, roughness: 0.7, transparent: true, opacity, depthWrite: opacity >= 0.85 });
     this.mesh = new THREE.SkinnedMesh(geom, material);
     this.mesh.frustumCulled = false; // skinned bounds are not updated per pose
     this.mesh.add(this.bones[0]);
     this.mesh.updateMatrixWorld(true);
     this.mesh.bind(new THREE.Skeleton(this.bones));
-    this.scene.add(this.mesh);
+    scene.add(this.mesh);
 
     // Capsule skeleton drawn over the surface, so the joints stay readable through the mesh.
     this.capsules = [];
-    const capMat = new THREE.MeshStandardMaterial({ color: 0x1f4e79, roughness: 0.5, depthTest: false });
-    for (let j = 1; j < 24; j++) {
-      const cap = new THREE.Mesh(new THREE.CapsuleGeometry(0.018, 1, 4, 8), capMat);
-      cap.renderOrder = 2;
-      this.scene.add(cap);
-      this.capsules.push([j, cap]);
+    if (capsules) {
+      const capMat = new THREE.MeshStandardMaterial({ color: 0x1f4e79, roughness: 0.5, depthTest: false });
+      for (let j = 1; j < 24; j++) {
+        const cap = new THREE.Mesh(new THREE.CapsuleGeometry(0.018, 1, 4, 8), capMat);
+        cap.renderOrder = 2;
+        scene.add(cap);
+        this.capsules.push([j, cap]);
+      }
     }
     this.worldJoints = this.bones.map(() => new THREE.Vector3());
     this.valid = false;
     this.frames = 0;
-    this._target = null;
-    this._floor = null;
-    this._resize = () => this.resize();
-    window.addEventListener("resize", this._resize);
-    this.resize();
-    this.renderer.setAnimationLoop(() => this.render());
   }
 
   // Bones at the rest joints; local offset = joint - parent joint (SMPL's kinematic tree).
@@ -97,7 +81,7 @@ export class AvatarView {
     });
   }
 
-  // Reshape the avatar to the session's betas (SessionInfo): vertices and rest joints move
+  // Reshape the body to the session's betas (SessionInfo): vertices and rest joints move
   // linearly with them (SMPL's shape blend shapes), then the skeleton is bound again at rest.
   // Only betas of the avatar's own body model: another body's betas would misshape it.
   setBetas(betas, bodyModel) {
@@ -130,6 +114,93 @@ export class AvatarView {
     return true;
   }
 
+  // pose = decodePose(...): quats (24 x xyzw: index 0 global, others local), pelvis (m).
+  // offset: [x, y, z] added to the whole body (the ghost is moved onto the athlete).
+  setPose(pose, offset = [0, 0, 0]) {
+    this.valid = pose.valid;
+    this.mesh.visible = pose.valid;
+    if (!pose.valid) {
+      for (const [, cap] of this.capsules) cap.visible = false;
+      return this.worldJoints; // hold nothing: no person in view
+    }
+    const q = pose.quats;
+    for (let j = 0; j < 24; j++) this.bones[j].quaternion.set(q[4 * j], q[4 * j + 1], q[4 * j + 2], q[4 * j + 3]);
+    this.bones[0].position.set(pose.pelvis[0] + offset[0], pose.pelvis[1] + offset[1], pose.pelvis[2] + offset[2]);
+    this.mesh.updateMatrixWorld(true);
+    this.bones.forEach((b, j) => b.getWorldPosition(this.worldJoints[j]));
+    this._placeCapsules();
+    this.frames++;
+    return this.worldJoints;
+  }
+
+  hide() {
+    this.valid = false;
+    this.mesh.visible = false;
+    for (const [, cap] of this.capsules) cap.visible = false;
+  }
+
+  _placeCapsules() {
+    const up = new THREE.Vector3(0, 1, 0);
+    for (const [j, cap] of this.capsules) {
+      const a = this.worldJoints[this.parents[j]], b = this.worldJoints[j];
+      const d = b.clone().sub(a);
+      const len = d.length();
+      cap.position.copy(a).add(b).multiplyScalar(0.5);
+      cap.scale.set(1, Math.max(len, 1e-3), 1);
+      cap.quaternion.setFromUnitVectors(up, d.normalize());
+      cap.visible = this.valid;
+    }
+  }
+}
+
+// Colour and opacity of the reference ghost: see-through and cool-toned against the athlete.
+export const GHOST_STYLE = { color: 0x3a8fd9, opacity: 0.35, capsules: false };
+
+export class AvatarView {
+  constructor(container, asset) {
+    this.container = container;
+    this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+    this.renderer.setPixelRatio(window.devicePixelRatio || 1);
+    container.appendChild(this.renderer.domElement);
+    this.scene = new THREE.Scene();
+    this.scene.background = new THREE.Color(0xeef1f4);
+    this.camera = new THREE.PerspectiveCamera(40, 1, 0.05, 100);
+    this.camera.position.set(0, 0.2, 0.5);
+    this.controls = new OrbitControls(this.camera, this.renderer.domElement);
+    this.scene.add(new THREE.HemisphereLight(0xffffff, 0x667788, 1.6));
+    const sun = new THREE.DirectionalLight(0xffffff, 1.6);
+    sun.position.set(1, 3, 2);
+    this.scene.add(sun);
+    this.grid = new THREE.GridHelper(10, 20, 0x99a3ad, 0xc9d0d6);
+    this.scene.add(this.grid);
+
+    this.asset = asset;
+    this.body = new AvatarBody(this.scene, asset);
+    this.ghost = null;
+    this._target = null;
+    this._floor = null;
+    this._resize = () => this.resize();
+    window.addEventListener("resize", this._resize);
+    this.resize();
+    this.renderer.setAnimationLoop(() => this.render());
+  }
+
+  // The athlete's body, as before the ghost existed (pages and tests read these).
+  get restJoints() { return this.body.restJoints; }
+  get betas() { return this.body.betas; }
+  get valid() { return this.body.valid; }
+  get frames() { return this.body.frames; }
+  get worldJoints() { return this.body.worldJoints; }
+  get mesh() { return this.body.mesh; }
+  get floorY() { return this._floor; }
+  setBetas(betas, bodyModel) { return this.body.setBetas(betas, bodyModel); }
+
+  // The reference ghost: a second body of the same asset in this scene (made on first use).
+  addGhost() {
+    if (!this.ghost) this.ghost = new AvatarBody(this.scene, this.asset, GHOST_STYLE);
+    return this.ghost;
+  }
+
   resize() {
     const w = this.container.clientWidth || 400, h = this.container.clientHeight || 400;
     this.renderer.setSize(w, h, false);
@@ -137,20 +208,10 @@ export class AvatarView {
     this.camera.updateProjectionMatrix();
   }
 
-  // pose = decodePose(...): quats (24 x xyzw: index 0 global, others local), pelvis (m).
   setPose(pose) {
-    this.valid = pose.valid;
-    this.mesh.visible = pose.valid;
-    if (!pose.valid) return this.worldJoints; // hold nothing: no person in view
-    const q = pose.quats;
-    for (let j = 0; j < 24; j++) this.bones[j].quaternion.set(q[4 * j], q[4 * j + 1], q[4 * j + 2], q[4 * j + 3]);
-    this.bones[0].position.set(pose.pelvis[0], pose.pelvis[1], pose.pelvis[2]);
-    this.mesh.updateMatrixWorld(true);
-    this.bones.forEach((b, j) => b.getWorldPosition(this.worldJoints[j]));
-    this._follow();
-    this._placeCapsules();
-    this.frames++;
-    return this.worldJoints;
+    const joints = this.body.setPose(pose);
+    if (pose.valid) this._follow();
+    return joints;
   }
 
   _follow() {
@@ -168,19 +229,6 @@ export class AvatarView {
     const feet = Math.min(this.worldJoints[10].y, this.worldJoints[11].y) - 0.05;
     this._floor = this._floor === null ? feet : 0.95 * this._floor + 0.05 * Math.min(feet, this._floor + 0.02);
     this.grid.position.set(this._target.x, this._floor, this._target.z);
-  }
-
-  _placeCapsules() {
-    const up = new THREE.Vector3(0, 1, 0);
-    for (const [j, cap] of this.capsules) {
-      const a = this.worldJoints[this.parents[j]], b = this.worldJoints[j];
-      const d = b.clone().sub(a);
-      const len = d.length();
-      cap.position.copy(a).add(b).multiplyScalar(0.5);
-      cap.scale.set(1, Math.max(len, 1e-3), 1);
-      cap.quaternion.setFromUnitVectors(up, d.normalize());
-      cap.visible = this.valid;
-    }
   }
 
   render() {

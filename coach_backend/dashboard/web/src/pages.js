@@ -1,4 +1,6 @@
 import { $, api, sessionId, token } from "./api.js";
+import { frameIndexAt, ghostOffset, referenceTimeAt, unpackFrames } from "./ghost.js";
+import { decodeMessage } from "./pose.js";
 import { followReplayVideo, startLiveVideo } from "./video.js";
 import { startViewer } from "./viewer.js";
 
@@ -144,10 +146,69 @@ export async function livePage() {
   });
 }
 
+// The reference ghost of the replay page: the coach names a recording (offered from
+// /api/recordings when the token may list them), its poses are fetched at once and drawn
+// see-through over the athlete, at the reference time the DTW map gives for the shown take
+// time; by start time until that map arrives, or if the takes cannot be aligned.
+function referenceGhost(viewer) {
+  let ghost = null; // {ref, frames, map, body}
+  let takeS = 0;
+  const say = (text) => ($("ghost-state").textContent = text);
+  api("GET", "/api/recordings").then((d) => {
+    $("ghost-refs").innerHTML = d.recordings.filter((r) => r.id !== sessionId && !r.error)
+      .map((r) => `<option value="${esc(r.id)}">${r.frames} frames, ${(r.duration_s ?? 0).toFixed(1)} s</option>`).join("");
+  }).catch(() => say("type the reference's session id"));
+  const show = (tS) => {
+    takeS = tS;
+    if (!ghost) return;
+    const { frames, body } = ghost;
+    const referenceS = referenceTimeAt(ghost.map, tS, frames.durationS);
+    const index = frameIndexAt(frames.timesUs, frames.startUs + referenceS * 1e6);
+    const pose = decodeMessage(frames.buffers[index]).pose;
+    const athlete = viewer.avatar;
+    if (!pose.valid || !athlete.valid) return body.hide();
+    const raw = body.setPose(pose);
+    const floor = athlete.floorY === null ? null : athlete.floorY + 0.05; // where its feet are
+    body.setPose(pose, ghostOffset(athlete.worldJoints[0].toArray(), floor, raw[0].toArray(), Math.min(raw[10].y, raw[11].y)));
+    window.coachGhost.shown = { takeS: tS, referenceS, index, aligned: ghost.map ? "dtw" : "start" };
+  };
+  $("ghost-show").onclick = async () => {
+    const ref = $("ghost-ref").value.trim();
+    if (!ref) return;
+    say("loading…");
+    try {
+      const frames = unpackFrames(await api("GET", `/api/sessions/${encodeURIComponent(ref)}/frames`));
+      if (!frames.buffers.length) throw new Error("the reference has no poses");
+      const body = viewer.avatar.addGhost();
+      body.setBetas(frames.info.betas, frames.info.body_model);
+      ghost = { ref, frames, map: null, body };
+      say(`${ref}: aligned by start time (DTW alignment loading…)`);
+      show(takeS);
+      const query = `reference=${encodeURIComponent(ref)}&take=${encodeURIComponent(sessionId)}`;
+      const map = await api("GET", `/api/compare?${query}`).catch((e) => e);
+      if (!ghost || ghost.ref !== ref) return; // another reference was picked meanwhile
+      if (map instanceof Error) return say(`${ref}: aligned by start time (DTW failed: ${map.message})`);
+      ghost.map = map;
+      say(`${ref}: time-aligned by DTW over joint angles`);
+      show(takeS);
+    } catch (e) {
+      say(String(e));
+    }
+  };
+  $("ghost-hide").onclick = () => {
+    if (ghost) ghost.body.hide();
+    ghost = null;
+    say("");
+  };
+  window.coachGhost = { get map() { return ghost && ghost.map; }, shown: null };
+  return { show };
+}
+
 export async function replayPage() {
   $("title").textContent = `Replay · ${sessionId}`;
   let timeline = null;
   let dragging = false;
+  let ghost = null; // the reference ghost's controller, once the viewer is up
   const slider = $("timeline");
   const video = followReplayVideo(token);
   const fmt = (s) => `${Math.floor(s / 60)}:${(s % 60).toFixed(1).padStart(4, "0")}`;
@@ -163,6 +224,7 @@ export async function replayPage() {
         slider.value = String((msg.t_us - timeline.start_us) / 1e6);
         $("position").textContent = fmt((msg.t_us - timeline.start_us) / 1e6);
         video.frame(msg.t_us);
+        if (ghost) ghost.show((msg.t_us - timeline.start_us) / 1e6);
       } else if (msg.type === "state") {
         $("play").textContent = msg.playing ? "Pause" : "Play";
         video.state(msg);
@@ -172,6 +234,7 @@ export async function replayPage() {
       }
     },
   });
+  ghost = referenceGhost(viewer);
   const send = (m) => viewer.ws.readyState === 1 && viewer.ws.send(JSON.stringify(m));
   slider.oninput = () => (dragging = true);
   slider.onchange = () => {
