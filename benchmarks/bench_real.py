@@ -1134,6 +1134,21 @@ def draw_overlay(
     return out
 
 
+def figure_rows(run: Run) -> list[str]:
+    """The rows worth a 3D panel: the first weights as run (network, its fits, the replay's
+    file path), the self-supervised CNN when benchmarked (the old default), MediaPipe's world
+    landmarks and the constant pose; every other row is in the tables only."""
+    first = run.models[0].name if run.models else ""
+    rows = [
+        m.name
+        for m in run.models
+        if not m.alternate_input
+        and "_adapted" not in m.name
+        and (m.name == first or m.name.startswith(f"{first}_fit") or m.name == "gcssn_self")
+    ]
+    return [*rows, MEDIAPIPE_ROW, CONSTANT_ROW]
+
+
 def draw_3d(
     run: Run, out: Path, clip_name: str | None = None, rows: Sequence[str] | None = None
 ) -> Path:
@@ -1630,7 +1645,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "figure", draw_overlay(run, model, args.figures / f"real_overlay_{model.name}.png")
             )
         if any(len(v.frames) for v in views):
-            print("figure", draw_3d(run, args.figures / "real_pose2sim_3d.png"))
+            print(
+                "figure",
+                draw_3d(run, args.figures / "real_pose2sim_3d.png", rows=figure_rows(run)),
+            )
     timings["total"] = time.perf_counter() - start
     print(write_report(run, args, args.out, skipped))
     print(f"wrote {args.out}")
