@@ -221,6 +221,8 @@ def test_vanishing_publisher_pause_resume_end_and_replay(
     wait_for(lambda: state() in ("paused", "ended"), 30, "pause after frames stop")
     wait_for(lambda: state() == "ended", 30, "end after the pause timeout")
     server.call(pc2.close())
+    # "ended" is reported as the release starts; the recording is closed when it finishes.
+    wait_for(lambda: read_recording(path).complete, 20, "recording closed")
     rec = read_recording(path)
     assert rec.complete and "did not return" in rec.end.reason
     seqs = [f.sequence for f in rec.frames]

@@ -191,7 +191,7 @@ def _dashboard_replay(
     path: Path, controls: list[dict[str, Any]], close_at_end: bool
 ) -> _FakeSocket:
     ws = _FakeSocket(controls, close_at_end)
-    asyncio.run(asyncio.wait_for(_stream_replay(ws, path), 60))  # type: ignore[arg-type]
+    asyncio.run(asyncio.wait_for(_stream_replay(ws, path, None), 60))  # type: ignore[arg-type]
     return ws
 
 
