@@ -696,15 +696,20 @@ def predict_keypoints(
     """(T,23,3) camera-frame keypoints in metres; nan where the model reports no person."""
     if model.smoothed:
         return _smoothed_keypoints(model, perception, fps, chunk)
-    batch = perception.batch()
     out = []
-    for start in range(0, len(batch), chunk):
-        part = batch[start : start + chunk]
-        rec = model.reconstructor.predict(part)  # type: ignore[attr-defined]
+    for rec in _predict_in_chunks(model, perception.batch(), chunk):
         kp = np.asarray(rec.keypoints, np.float64)
         kp[~np.asarray(rec.valid, bool)] = np.nan
         out.append(kp)
     return np.concatenate(out)
+
+
+def _predict_in_chunks(model: Model, batch: RepresentationBatch, chunk: int) -> list:
+    """The model's `Reconstruction`s over a clip, `chunk` frames per call."""
+    return [
+        model.reconstructor.predict(batch[start : start + chunk])  # type: ignore[attr-defined]
+        for start in range(0, len(batch), chunk)
+    ]
 
 
 def _smoothed_keypoints(model: Model, perception: Perception, fps: float, chunk: int) -> np.ndarray:
@@ -716,10 +721,7 @@ def _smoothed_keypoints(model: Model, perception: Perception, fps: float, chunk:
     from coach_backend.smoothing import SmplSequence, smooth_sequence
 
     batch = perception.batch()
-    parts = []
-    for start in range(0, len(batch), chunk):
-        part = batch[start : start + chunk]
-        parts.append(model.reconstructor.predict(part))  # type: ignore[attr-defined]
+    parts = _predict_in_chunks(model, batch, chunk)
 
     def cat(field_name: str) -> np.ndarray:
         return np.concatenate([np.asarray(getattr(r, field_name)) for r in parts])

@@ -170,7 +170,7 @@ class Reconstructor:
             pose = self.net(self.net.input_features(rays, reps.conf, reps.world, present))
             zero = torch.zeros(len(reps), 3)
             rooted = self.body.from_rotmats(pose.rotmats, pose.betas, zero, NO_VERTICES)
-            weights = reps.conf * (reps.conf >= PLACEMENT_MIN_CONFIDENCE)
+            weights = placement_weights(reps.conf)
             transl = place_body(rooted.keypoints, rays, weights)
         rotmats = pose.rotmats
         if self.refine_steps > 0:
@@ -220,39 +220,29 @@ def settle_on_keypoints(
     betas: np.ndarray,
     reps: RepresentationBatch,
     steps: int,
-    chunk: int = 256,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lay an already estimated (e.g. temporally smoothed) pose back onto its frames' 2D
     keypoints: `steps` of the lifter's short 2D fit starting from it (kept close to it), then
-    the closed-form translation. Why: smoothing a sequence moves rotations and settles one
-    shape per person, which shifts the body off the person in the image; the pose itself is
-    kept. rotvecs (T,24,3) axis-angle camera frame, betas (T,10), reps: the T frames' own
-    representations -> (rotvecs (T,24,3), transl (T,3))."""
+    the closed-form translation (0 steps: the translation alone). Why: smoothing a sequence
+    moves rotations and settles one shape per person, which shifts the body off the person in
+    the image; the pose itself is kept. rotvecs (T,24,3) axis-angle camera frame, betas (T,10),
+    reps: the T frames' own representations -> (rotvecs (T,24,3), transl (T,3))."""
     from coach_backend.gcssn.refine import fit_lifted_to_keypoints
     from coach_backend.gcssn.rotations import rotvec_to_rotmat
 
-    out_rotvecs, out_transl = [], []
-    for start in range(0, len(reps), chunk):
-        part = reps[start : start + chunk]
-        rays = keypoint_rays(part)
-        weights = part.conf * (part.conf >= PLACEMENT_MIN_CONFIDENCE)
-        rotmats = rotvec_to_rotmat(
-            torch.as_tensor(rotvecs[start : start + chunk], dtype=torch.float32)
+    rotmats = rotvec_to_rotmat(torch.as_tensor(rotvecs, dtype=torch.float32))
+    shape = torch.as_tensor(betas, dtype=torch.float32)
+    with torch.enable_grad():
+        rotmats, transl = fit_lifted_to_keypoints(
+            body, rotmats, shape, keypoint_rays(reps), placement_weights(reps.conf), steps
         )
-        shape = torch.as_tensor(betas[start : start + chunk], dtype=torch.float32)
-        if steps > 0:
-            with torch.enable_grad():
-                rotmats, transl = fit_lifted_to_keypoints(
-                    body, rotmats, shape, rays, weights, steps
-                )
-        else:
-            with torch.no_grad():
-                zero = torch.zeros(len(rotmats), 3)
-                rooted = body.from_rotmats(rotmats, shape, zero, NO_VERTICES).keypoints
-                transl = place_body(rooted, rays, weights)
-        out_rotvecs.append(_rotvecs(rotmats))
-        out_transl.append(transl.detach().numpy())
-    return np.concatenate(out_rotvecs), np.concatenate(out_transl)
+    return _rotvecs(rotmats), transl.detach().numpy()
+
+
+def placement_weights(conf: torch.Tensor) -> torch.Tensor:
+    """How much each detected keypoint pulls on the body's placement and fit: its confidence,
+    none below PLACEMENT_MIN_CONFIDENCE."""
+    return conf * (conf >= PLACEMENT_MIN_CONFIDENCE)
 
 
 def _rotvecs(rotmats: torch.Tensor) -> np.ndarray:
