@@ -253,3 +253,25 @@ def test_clear_error_when_configured_smpl_file_is_missing(tmp_path, monkeypatch)
         BodyModel(missing)
     with pytest.raises(ValueError, match="pickle; convert it"):
         load_body_struct(tmp_path / "SMPL_NEUTRAL.pkl")
+
+
+def test_folded_keypoints_match_the_skinned_mesh(body: BodyModel) -> None:
+    """The open body's keypoints come from folded (K,24) terms, not from skinning their support
+    vertices; they must equal the keypoint regressor applied to the full skinned mesh."""
+    assert not body.has_pose_correctives
+    generator = torch.Generator().manual_seed(3)
+    params = BodyParams.zeros(4)
+    params.global_orient = torch.randn(4, 3, generator=generator)
+    params.body_pose = torch.randn(4, 23, 3, generator=generator) * 0.6
+    params.betas = torch.randn(4, 10, generator=generator) * 1.5
+    params.transl = torch.randn(4, 3, generator=generator)
+    with torch.no_grad():
+        out = body(params)
+    support = out.vertices[:, body.keypoint_support]
+    expected = torch.einsum("ks,bsd->bkd", body.keypoint_weights, support)
+    assert torch.allclose(out.keypoints, expected, atol=1e-5)
+    # Moving any limb moves its keypoints (the folded terms are not a constant).
+    params.body_pose[:, J["left_elbow"] - 1] += 1.0
+    with torch.no_grad():
+        bent = body(params).keypoints
+    assert (bent[:, K["left_wrist"]] - out.keypoints[:, K["left_wrist"]]).norm(dim=-1).min() > 0.05
