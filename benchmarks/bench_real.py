@@ -53,6 +53,7 @@ from coach_backend.gcssn.metrics import mpjpe, pa_mpjpe, procrustes_align  # noq
 from coach_backend.perception.types import (  # noqa: E402
     Camera,
     PerceptionConfig,
+    Representation,
     RepresentationBatch,
     stack,
 )
@@ -631,6 +632,7 @@ def adapted_models(
         if (
             not isinstance(net, KeypointLifter)
             or model.reconstructor.refine_steps
+            or model.reconstructor.temporal
             or model.alternate_input
             or model.smoothed
         ):
@@ -697,17 +699,21 @@ def predict_keypoints(
     if model.smoothed:
         return _smoothed_keypoints(model, perception, fps, chunk)
     out = []
-    for rec in _predict_in_chunks(model, perception.batch(), chunk):
+    for rec in _predict_in_chunks(model, perception.batch(), chunk, fps):
         kp = np.asarray(rec.keypoints, np.float64)
         kp[~np.asarray(rec.valid, bool)] = np.nan
         out.append(kp)
     return np.concatenate(out)
 
 
-def _predict_in_chunks(model: Model, batch: RepresentationBatch, chunk: int) -> list:
-    """The model's `Reconstruction`s over a clip, `chunk` frames per call."""
+def _predict_in_chunks(model: Model, batch: RepresentationBatch, chunk: int, fps: float) -> list:
+    """The model's `Reconstruction`s over a clip, `chunk` frames per call (a temporal network
+    reads the whole clip at once: its windows must not be cut at chunk ends)."""
+    rec = model.reconstructor
+    if rec.temporal:  # type: ignore[attr-defined]
+        return [rec.predict(batch, fps)]  # type: ignore[attr-defined]
     return [
-        model.reconstructor.predict(batch[start : start + chunk])  # type: ignore[attr-defined]
+        rec.predict(batch[start : start + chunk])  # type: ignore[attr-defined]
         for start in range(0, len(batch), chunk)
     ]
 
@@ -721,7 +727,7 @@ def _smoothed_keypoints(model: Model, perception: Perception, fps: float, chunk:
     from coach_backend.smoothing import SmplSequence, smooth_sequence
 
     batch = perception.batch()
-    parts = _predict_in_chunks(model, batch, chunk)
+    parts = _predict_in_chunks(model, batch, chunk, fps)
 
     def cat(field_name: str) -> np.ndarray:
         return np.concatenate([np.asarray(getattr(r, field_name)) for r in parts])
@@ -981,7 +987,11 @@ def evaluate_view(
 
 
 def given_2d_scores(
-    view: View3D, camera: CalibratedCamera, nose: np.ndarray, models: Sequence[Model]
+    view: View3D,
+    camera: CalibratedCamera,
+    nose: np.ndarray,
+    models: Sequence[Model],
+    fps: float,
 ) -> None:
     """Ground-truth 2D -> 3D, the `reconstruct_from_keypoints` path: the reference's 12 limb
     points (and its nose, (T,3) world, nan where not triangulated) projected into this view's
@@ -1009,6 +1019,16 @@ def given_2d_scores(
             representation_from_keypoints(pixels[t], conf[t], pinhole, None, config)
             for t in range(n)
         ]
+        if model.reconstructor.temporal:  # type: ignore[attr-defined]
+            # The clip in time order, frames without a reference empty: windows stay in time.
+            span = view.frames - view.frames[0]
+            clip = [Representation.empty(pinhole, config.resolution)] * (span[-1] + 1)
+            for t, at in enumerate(span):
+                clip[at] = reps[t]
+            whole = model.reconstructor.predict(stack(clip), fps)  # type: ignore[attr-defined]
+            predicted = np.asarray(whole.keypoints, np.float64)[span][:, list(LIMB)]
+            view.given_2d_pa[model.name] = pa_mpjpe(predicted, view.target)
+            continue
         rec = model.reconstructor.predict(stack(reps))  # type: ignore[attr-defined]
         predicted = np.asarray(rec.keypoints, np.float64)[:, list(LIMB)]
         view.given_2d_pa[model.name] = pa_mpjpe(predicted, view.target)
@@ -1631,7 +1651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         camera = cameras[clip.trial][clip.view]
         views.append(evaluate_view(clip, camera, references[clip.trial], perceptions[clip.name],
                                    preds, constant, args.detection_threshold))  # fmt: skip
-        given_2d_scores(views[-1], camera, noses[clip.trial], given_2d_models)
+        given_2d_scores(views[-1], camera, noses[clip.trial], given_2d_models, fps[clip.name])
     errors_2d = {
         m.name: {
             c.name: alignment_2d(by_res[m.resolution][c.name], predictions[m.name][c.name])

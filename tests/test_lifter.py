@@ -21,6 +21,9 @@ from coach_backend.gcssn.lifter import (
     keypoint_rays,
     place_body,
     ray_features,
+    widen_to_window,
+    window_indices,
+    window_stride,
 )
 from coach_backend.gcssn.metrics import pa_mpjpe
 from coach_backend.gcssn.synthetic import SyntheticSource
@@ -35,6 +38,7 @@ from coach_backend.gcssn.train_lifter import (
     weighted_total,
 )
 from coach_backend.mocap import load_bvh, retarget
+from coach_backend.mocap.dataset import MotionDataset
 from coach_backend.perception.types import PerceptionConfig, stack
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cmu"  # both trials are held out of training
@@ -298,3 +302,92 @@ def test_detector_3d_input_follows_the_card_unless_asked(source) -> None:
     with_3d = Reconstructor(DEFAULT_WEIGHTS, detector_3d=True)
     np.testing.assert_allclose(without.predict(reps).joints, without.predict(no_world).joints)
     assert not np.allclose(with_3d.predict(reps).joints, with_3d.predict(no_world).joints)
+
+
+@pytest.fixture(scope="module")
+def sequences() -> MotionDataset:
+    """The fixture trials as a motion dataset: trial order and root motion, for windows."""
+    parts = [retarget(load_bvh(p)) for p in sorted(FIXTURES.glob("*.bvh"))]
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in parts]).astype(np.float32)
+
+    return MotionDataset(
+        global_orient=cat("global_orient"),
+        body_pose=cat("body_pose"),
+        transl=cat("root_position"),
+        root_position=cat("root_position"),
+        bvh_joints=cat("bvh_joints"),
+        trial_index=np.concatenate([np.full(p.num_frames, i) for i, p in enumerate(parts)]),
+        frame_index=np.concatenate([np.arange(p.num_frames) for p in parts]),
+        trials=[p.name for p in sorted(FIXTURES.glob("*.bvh"))],
+        fps=parts[0].fps,
+    )
+
+
+def test_windows_repeat_the_first_and_last_frames_at_the_clip_ends() -> None:
+    windows = window_indices(5, radius=2, stride=2)
+    assert windows.tolist()[0] == [0, 0, 0, 2, 4]
+    assert windows.tolist()[2] == [0, 0, 2, 4, 4]
+    assert windows.tolist()[4] == [0, 2, 4, 4, 4]
+    assert window_stride(60.0, 30.0) == 2 and window_stride(25.0, 30.0) == 1
+
+
+def _randomised_lifter(config: LifterConfig) -> KeypointLifter:
+    torch.manual_seed(4)
+    net = KeypointLifter(config)
+    torch.nn.init.normal_(net.head.weight, std=0.01)  # zero at birth: make answers differ
+    return net.eval()
+
+
+def test_a_widened_lifter_starts_from_the_one_frame_answers(source) -> None:
+    """A temporal lifter started from a one-frame network (`widen_to_window`) gives, through
+    `Reconstructor.predict` over a clip, exactly that network's answers; training then
+    teaches it to read the neighbours."""
+    one = _randomised_lifter(LifterConfig(hidden=64, blocks=1))
+    wide_config = LifterConfig(hidden=64, blocks=1, window_radius=3)
+    wide = KeypointLifter(wide_config)
+    wide.load_state_dict(widen_to_window(one.state_dict(), wide_config))
+    reps, _ = source.clean_batch(9)
+    body = load_body_model()
+    alone = Reconstructor(one, body).predict(reps)
+    temporal = Reconstructor(wide.eval(), body)
+    assert temporal.temporal and not Reconstructor(one, body).temporal
+    clip = temporal.predict(reps, fps=60.0)
+    np.testing.assert_allclose(clip.keypoints, alone.keypoints, atol=1e-5)
+    # Its neighbours now matter: weight on them changes the centre frame's answer.
+    torch.nn.init.normal_(wide.stem[0].weight, std=0.05)
+    moved = Reconstructor(wide, body).predict(reps, fps=60.0)
+    assert np.abs(moved.keypoints - alone.keypoints).max() > 1e-3
+
+
+def test_window_samples_are_clips_seen_by_one_camera(sequences) -> None:
+    """Each window is one trial's frames in time order; the truth is the centre frame's (its
+    keypoints project onto the centre rays); neighbours move little against other samples."""
+    body = load_body_model()
+    radius = 2
+    sampler = KeypointSampler(
+        body,
+        sequences.global_orient,
+        sequences.body_pose,
+        np.random.default_rng(2),
+        sequences=sequences,
+        window=LifterConfig(window_radius=radius),
+    )
+    batch = sampler.sample(32, clean=True)
+    assert batch["rays"].shape == (32, 2 * radius + 1, 23, 2)
+    assert batch["conf"].shape == (32, 2 * radius + 1, 23)
+    rows = sampler._window_rows(np.arange(0, len(sequences), 7), np.full(
+        len(range(0, len(sequences), 7)), 2), edges=False)  # fmt: skip
+    assert (np.diff(rows, axis=1) >= 0).all()
+    assert (sequences.trial_index[rows] == sequences.trial_index[rows[:, :1]]).all()
+    centre = batch["rays"][:, radius]
+    seen = (batch["conf"][:, radius] > 0).float()
+    points = batch["keypoints"]
+    placed = points + place_body(points, centre, seen)[:, None]
+    residual = ((placed[..., :2] / placed[..., 2:] - centre).norm(dim=-1) * seen).amax(1)
+    assert (residual < 1e-4).all()
+    both = (batch["conf"][:, radius] > 0) & (batch["conf"][:, radius + 1] > 0)
+    step = (batch["rays"][:, radius + 1] - centre).norm(dim=-1)[both].median()
+    across = (batch["rays"][1:, radius] - centre[:-1]).norm(dim=-1).median()
+    assert step < 0.2 * across

@@ -26,6 +26,8 @@ from coach_backend.gcssn.lifter import (
     LifterConfig,
     keypoint_rays,
     place_body,
+    window_indices,
+    window_stride,
 )
 from coach_backend.gcssn.network import GCSSN, NetworkConfig, Prediction
 from coach_backend.perception.crop import box_around
@@ -121,11 +123,19 @@ class Reconstructor:
         lifter reads only keypoints (perception may then skip MediaPipe's mask)."""
         return not isinstance(self.net, KeypointLifter)
 
-    def predict(self, reps: RepresentationBatch) -> Reconstruction:
+    @property
+    def temporal(self) -> bool:
+        """Whether the network reads a window of frames around each one (files, not live)."""
+        return isinstance(self.net, KeypointLifter) and self.net.config.window_radius > 0
+
+    def predict(self, reps: RepresentationBatch, fps: float | None = None) -> Reconstruction:
+        """One reconstruction per representation. A temporal network takes `reps` as one clip
+        in time order at `fps` (None: its own window rate) and reads each frame's neighbours;
+        the others treat every frame on its own."""
         b = len(reps)
         valid = reps.has_person.clone()
         if isinstance(self.net, KeypointLifter):
-            rotmats, betas, transl, joints, keypoints = self._lift(reps)
+            rotmats, betas, transl, joints, keypoints = self._lift(reps, fps)
         else:
             rotmats, betas, transl = self._regress(reps)
             with torch.no_grad():
@@ -161,13 +171,19 @@ class Reconstructor:
         )
         return history
 
-    def _lift(self, reps: RepresentationBatch) -> tuple[torch.Tensor, ...]:
+    def _lift(self, reps: RepresentationBatch, fps: float | None) -> tuple[torch.Tensor, ...]:
         """Lifter: rotations and shape from the keypoints, then the translation that lays the
         body's keypoints onto the detected ones."""
         rays = keypoint_rays(reps)
         present = reps.world_present if self.detector_3d else torch.zeros_like(reps.world_present)
+        rays_in, conf_in = rays, reps.conf
+        if self.temporal:
+            config = self.net.config
+            stride = window_stride(fps or config.window_fps, config.window_fps)
+            window = window_indices(len(reps), config.window_radius, stride)
+            rays_in, conf_in = rays[window], reps.conf[window]
         with torch.no_grad():
-            pose = self.net(self.net.input_features(rays, reps.conf, reps.world, present))
+            pose = self.net(self.net.input_features(rays_in, conf_in, reps.world, present))
             zero = torch.zeros(len(reps), 3)
             rooted = self.body.from_rotmats(pose.rotmats, pose.betas, zero, NO_VERTICES)
             weights = placement_weights(reps.conf)
@@ -289,6 +305,7 @@ def reconstruct_from_keypoints(
     silhouettes: np.ndarray | None = None,
     weights: str | Path = DEFAULT_WEIGHTS,
     refine_steps: int = OFFLINE_REFINE_STEPS,
+    fps: float | None = None,
 ) -> Reconstruction:
     """SMPL from your own 2D keypoints.
 
@@ -300,6 +317,8 @@ def reconstruct_from_keypoints(
     silhouettes: optional (T,H,W) full-frame person masks in [0, 1].
     refine_steps: steps of the short 2D fit after the network (default
         `coach_backend.config.OFFLINE_REFINE_STEPS`; 0 = the network alone, ~10x faster).
+    fps: the frames' rate, when they are one clip in time order; a temporal network
+        (`Reconstructor.temporal`) reads each frame's neighbours at that rate.
     Returns per-frame SMPL parameters and 3D joints/keypoints in metres, camera frame.
     """
     keypoints = np.asarray(keypoints, dtype=np.float64)
@@ -330,4 +349,4 @@ def reconstruct_from_keypoints(
         )
         for t in range(len(keypoints))
     ]
-    return reconstructor.predict(stack(reps))
+    return reconstructor.predict(stack(reps), fps)

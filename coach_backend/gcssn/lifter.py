@@ -34,6 +34,14 @@ class LifterConfig:
     dropout: float = 0.0
     # Also read the detector's own 3D keypoints (MediaPipe's world landmarks) when present.
     world_input: bool = False
+    # Temporal lifter: also read `window_radius` frames either side of the one it lifts, taken
+    # 1 / `window_fps` s apart (0 = one frame, the live network).
+    window_radius: int = 0
+    window_fps: float = 30.0
+
+    @property
+    def window(self) -> int:
+        return 2 * self.window_radius + 1
 
 
 @dataclass
@@ -105,7 +113,7 @@ class KeypointLifter(nn.Module):
         super().__init__()
         self.config = config or LifterConfig()
         c = self.config
-        inputs = NUM_FEATURES + (NUM_WORLD_FEATURES if c.world_input else 0)
+        inputs = NUM_FEATURES * c.window + (NUM_WORLD_FEATURES if c.world_input else 0)
         self.stem = nn.Sequential(nn.Linear(inputs, c.hidden), nn.GELU())
         self.blocks = nn.Sequential(*[ResidualBlock(c.hidden, c.dropout) for _ in range(c.blocks)])
         self.head = nn.Linear(c.hidden, NUM_JOINTS * 6 + NUM_BETAS)
@@ -127,8 +135,13 @@ class KeypointLifter(nn.Module):
         world_present: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The network input for rays + confidences (+ the detector's 3D, if this network
-        reads it; absent when None)."""
-        features = ray_features(rays, conf)
+        reads it; absent when None). A temporal lifter takes (B,W,K,2) rays and (B,W,K)
+        confidences, W = its window (see `window_indices`), and the centre frame's 3D."""
+        if rays.ndim == 4:
+            b, w = rays.shape[:2]
+            features = ray_features(rays.flatten(0, 1), conf.flatten(0, 1)).reshape(b, -1)
+        else:
+            features = ray_features(rays, conf)
         if not self.config.world_input:
             return features
         if world is None or world_present is None:
@@ -139,6 +152,32 @@ class KeypointLifter(nn.Module):
     def lift(self, batch: RepresentationBatch) -> LiftedPose:
         rays = keypoint_rays(batch)
         return self(self.input_features(rays, batch.conf, batch.world, batch.world_present))
+
+
+def window_indices(length: int, radius: int, stride: int) -> torch.Tensor:
+    """(length, 2 radius + 1) frame indices of each frame's window, `stride` frames apart,
+    clamped at the clip's ends (the first frame repeats before it, the last after it)."""
+    offsets = torch.arange(-radius, radius + 1) * stride
+    return (torch.arange(length)[:, None] + offsets).clamp(0, max(length - 1, 0))
+
+
+def window_stride(fps: float, window_fps: float) -> int:
+    """Frames between window entries for a clip at `fps` (at least 1)."""
+    return max(1, round(fps / window_fps))
+
+
+def widen_to_window(per_frame: dict[str, torch.Tensor], config: LifterConfig) -> dict:
+    """A one-frame lifter's weights as the start of a temporal lifter with `config`'s window:
+    the centre frame reads exactly what the one-frame network read, the other frames start at
+    zero weight, so training begins from the one-frame network's answers."""
+    state = dict(per_frame)
+    stem = state["stem.0.weight"]
+    wide = torch.zeros(stem.shape[0], NUM_FEATURES * config.window + stem.shape[1] - NUM_FEATURES)
+    centre = config.window_radius * NUM_FEATURES
+    wide[:, centre : centre + NUM_FEATURES] = stem[:, :NUM_FEATURES]
+    wide[:, NUM_FEATURES * config.window :] = stem[:, NUM_FEATURES:]
+    state["stem.0.weight"] = wide
+    return state
 
 
 def place_body(

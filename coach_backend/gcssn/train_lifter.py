@@ -40,11 +40,12 @@ from coach_backend.gcssn.lifter import (
     KeypointLifter,
     LifterConfig,
     parameter_count,
+    widen_to_window,
 )
 from coach_backend.gcssn.metrics import pa_mpjpe
 from coach_backend.gcssn.synthetic import camera_rotation
 from coach_backend.gcssn.train import ResumableTraining, _git_commit
-from coach_backend.mocap.dataset import load_motion_dataset
+from coach_backend.mocap.dataset import MotionDataset, load_motion_dataset
 from coach_backend.perception.detector_offsets import DEFAULT_PATH as DEFAULT_OFFSETS_PATH
 from coach_backend.perception.detector_offsets import (
     apply_detector_offsets,
@@ -81,6 +82,11 @@ USER_KEYPOINT_SETS = (
     list(range(NUM_KEYPOINTS)),  # all 23
 )
 FRAME_SHAPES = ((640, 480), (1280, 720), (720, 1280), (1080, 1920), (1920, 1080), (480, 640))
+# Temporal lifter windows: mocap frames are taken at the window's rate times these speeds, so
+# the network sees each motion from half to 1.5x as fast as it was captured.
+WINDOW_SPEEDS = (0.5, 1.0, 1.5)
+WINDOW_EDGE_RATE = 0.1  # windows cut as at a clip's start or end
+WINDOW_FRAME_DROP_RATE = 0.05  # other frames of a window with no person found
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ class LifterTrainConfig:
     hidden: int = 1024
     blocks: int = 3
     world_input: bool = True
+    window_radius: int = 0  # > 0: a temporal lifter (files), reading 2 r + 1 frames
     detector_offsets: Path | None = DEFAULT_OFFSETS_PATH
     weight_joints: float = 10.0
     weight_rotations: float = 0.5
@@ -163,10 +170,26 @@ class KeypointSampler:
         world: WorldNoise | None = None,
         detector_offsets: tuple[np.ndarray, np.ndarray] | None = None,
         part_mix_rate: float = 0.0,
+        sequences: MotionDataset | None = None,
+        window: LifterConfig | None = None,
     ) -> None:
         self.body = body
         self.global_orient = global_orient
         self.body_pose = body_pose
+        # Windows of frames (a temporal lifter) need the trials' order and root motion.
+        self.window_radius = window.window_radius if window else 0
+        n = len(body_pose)
+        self.transl = np.zeros((n, 3)) if sequences is None else sequences.transl
+        self.trial_index = np.zeros(n, int) if sequences is None else sequences.trial_index
+        trials = np.arange(self.trial_index.max() + 1)
+        self.trial_start = np.searchsorted(self.trial_index, trials, side="left")
+        self.trial_end = np.searchsorted(self.trial_index, trials, side="right") - 1
+        self.strides = (1,)
+        if self.window_radius:
+            if sequences is None:
+                raise ValueError("a window of frames needs `sequences` (trial order, root motion)")
+            per_window = sequences.fps / window.window_fps
+            self.strides = tuple(sorted({max(1, round(per_window * s)) for s in WINDOW_SPEEDS}))
         self.rng = rng
         self.cameras = cameras or CameraRanges()
         self.noise = noise or DetectorNoise()
@@ -180,32 +203,58 @@ class KeypointSampler:
         self.part_mix_rate = part_mix_rate
 
     def sample(self, size: int, clean: bool = False) -> dict[str, torch.Tensor]:
+        """`size` samples; with a window (`window_radius` > 0) each sample is a short clip of
+        2 radius + 1 frames seen by one camera, and the truth is its centre frame's."""
         rng, cam = self.rng, self.cameras
-        rows = rng.integers(0, len(self.body_pose), size)
-        orient, pose = self.global_orient[rows].copy(), self.body_pose[rows].copy()
+        radius, width_w = self.window_radius, 2 * self.window_radius + 1
+        centre = rng.integers(0, len(self.body_pose), size)
+        stride = rng.choice(self.strides, size)
+        rows = self._window_rows(centre, stride, edges=not clean)
+        orient, pose = self.global_orient[rows], self.body_pose[rows].copy()
+        transl = self.transl[rows] - self.transl[centre][:, None]  # root motion, world frame
         if self.part_mix_rate and not clean:
             for part in PARTS:
                 swap = np.flatnonzero(rng.random(size) < self.part_mix_rate)
                 donors = rng.integers(0, len(self.body_pose), len(swap))
-                pose[swap[:, None], part] = self.body_pose[donors[:, None], part]
+                donor_rows = self._window_rows(donors, stride[swap], edges=False)
+                mixed = pose[swap]
+                mixed[:, :, part] = self.body_pose[donor_rows][:, :, part]
+                pose[swap] = mixed
         if self.mirror:
             flip = rng.random(size) < 0.5
-            pose[flip] = mirror_body_pose(pose[flip])
-            orient[flip] = orient[flip] * np.array([1.0, -1.0, -1.0])
+            pose[flip] = mirror_body_pose(pose[flip].reshape(-1, *pose.shape[2:])).reshape(
+                pose[flip].shape
+            )
+            orient = np.where(flip[:, None, None], orient * np.array([1.0, -1.0, -1.0]), orient)
+            transl = np.where(flip[:, None, None], transl * np.array([-1.0, 1.0, 1.0]), transl)
         deg = np.deg2rad
         view = camera_rotation(
             deg(rng.uniform(*cam.yaw_deg, size)),
             deg(rng.uniform(*cam.elevation_deg, size)),
             deg(rng.uniform(*cam.roll_deg, size)),
         )
-        full = torch.as_tensor(np.concatenate([orient[:, None], pose], 1), dtype=torch.float32)
-        rotmats = batch_rodrigues(full.reshape(-1, 3)).reshape(size, NUM_JOINTS, 3, 3)
-        rotmats[:, 0] = torch.as_tensor(view, dtype=torch.float32) @ rotmats[:, 0]
+        frames = size * width_w
+
+        def per_frame(a: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+            """A per-sample array repeated for each frame of its window."""
+            if isinstance(a, torch.Tensor):
+                return a.repeat_interleave(width_w, dim=0)
+            return np.repeat(a, width_w, axis=0)
+
+        full = torch.as_tensor(
+            np.concatenate([orient[..., None, :], pose], -2).reshape(frames, NUM_JOINTS, 3),
+            dtype=torch.float32,
+        )
+        rotmats = batch_rodrigues(full.reshape(-1, 3)).reshape(frames, NUM_JOINTS, 3, 3)
+        view_t = torch.as_tensor(view, dtype=torch.float32)
+        rotmats[:, 0] = per_frame(view_t) @ rotmats[:, 0]
         betas = torch.as_tensor(
             np.clip(rng.normal(0, cam.betas_sd, (size, NUM_BETAS)), -2.5, 2.5), dtype=torch.float32
         )
         with torch.no_grad():
-            out = self.body.from_rotmats(rotmats, betas, torch.zeros(size, 3), NO_VERTICES)
+            out = self.body.from_rotmats(
+                rotmats, per_frame(betas), torch.zeros(frames, 3), NO_VERTICES
+            )
         joints, keypoints = out.joints, out.keypoints
         detected = keypoints  # what the detector reports: its own keypoint definitions
         if self.detector_offsets is not None:
@@ -215,12 +264,13 @@ class KeypointSampler:
         user = np.zeros(size, bool)
         if not clean:
             user = rng.random(size) < self.noise.user_keypoints_rate
-        centres = torch.as_tensor(np.flatnonzero(user & (rng.random(size) < 0.5)))
+        centres = torch.as_tensor(np.flatnonzero(per_frame(user & (rng.random(size) < 0.5))))
         if len(centres):
             detected = detected.clone()
             detected[centres[:, None], LIMB_KEYPOINTS] = joints[centres[:, None], LIMB_JOINTS]
 
-        # Frame and intrinsics, then a pelvis position that keeps the pelvis in the frame.
+        # Frame and intrinsics, then a pelvis position that keeps the (centre) pelvis in the
+        # frame; the window's other frames move with the mocap's root, seen by the same camera.
         shape_ids = rng.integers(0, len(FRAME_SHAPES), size)
         width = np.array([FRAME_SHAPES[i][0] for i in shape_ids], float)
         height = np.array([FRAME_SHAPES[i][1] for i in shape_ids], float)
@@ -231,34 +281,65 @@ class KeypointSampler:
         pelvis = np.stack(
             [(u - width / 2) * depth / focal, (v - height / 2) * depth / focal, depth], -1
         )
+        pelvis = (pelvis[:, None] + np.einsum("sij,swj->swi", view, transl)).reshape(frames, 3)
         shift = torch.as_tensor(pelvis, dtype=torch.float32) - joints[:, 0]
         points = detected + shift[:, None]
-        f = torch.as_tensor(focal, dtype=torch.float32)[:, None]
-        size_wh = torch.as_tensor(np.stack([width, height], -1), dtype=torch.float32)
+        f = torch.as_tensor(per_frame(focal), dtype=torch.float32)[:, None]
+        size_wh = torch.as_tensor(per_frame(np.stack([width, height], -1)), dtype=torch.float32)
         pixels = points[..., :2] / points[..., 2:].clamp_min(0.1) * f[..., None]
         pixels = pixels + size_wh[:, None] / 2
 
-        conf = torch.ones(size, len(KEYPOINT_NAMES))
+        conf = torch.ones(frames, len(KEYPOINT_NAMES))
+        user_frames = per_frame(user)
         if not clean:
-            pixels, conf = self._corrupt(pixels, f)
-            conf[user] = self._user_confidences(conf[user])
+            pixels, conf = self._corrupt(pixels, f, width_w)
+            conf[user_frames] = per_frame(self._user_confidences(conf[user_frames][::width_w]))
+            if radius:  # whole frames without a person (missed detections, gaps)
+                gone = rng.random((size, width_w)) < WINDOW_FRAME_DROP_RATE
+                gone[:, radius] = False
+                conf[torch.as_tensor(gone.reshape(-1))] = 0.0
         inside = (
             (pixels >= 0).all(-1) & (pixels < size_wh[:, None]).all(-1) & (points[..., 2] > 0.1)
         )
         conf = conf * inside
-        conf[np.flatnonzero(~user)[:, None], ALWAYS_MISSING] = 0.0
+        conf[np.flatnonzero(~user_frames)[:, None], ALWAYS_MISSING] = 0.0
         rays = (pixels - size_wh[:, None] / 2) / f[..., None] * (conf[..., None] > 0)
-        world, present = self._world(detected, clean, absent=user)
+        centre_of = slice(radius, None, width_w)  # the centre frame of every window
+        world, present = self._world(detected[centre_of], clean, absent=user)
+        if radius:
+            rays = rays.reshape(size, width_w, *rays.shape[1:])
+            conf = conf.reshape(size, width_w, -1)
+        root = joints[centre_of, :1]
         return {
             "rays": rays,
             "conf": conf,
             "world": world,
             "world_present": present,
-            "rotmats": rotmats,
+            "rotmats": rotmats[centre_of],
             "betas": betas,
-            "joints": joints - joints[:, :1],
-            "keypoints": keypoints - joints[:, :1],
+            "joints": joints[centre_of] - root,
+            "keypoints": keypoints[centre_of] - root,
         }
+
+    def _window_rows(self, centre: np.ndarray, stride: np.ndarray, edges: bool) -> np.ndarray:
+        """(S, 2 radius + 1) dataset rows of each sample's window, kept inside its trial;
+        with `edges`, some windows are cut as at a clip's first or last frame (repeated)."""
+        radius = self.window_radius
+        offsets = np.arange(-radius, radius + 1)[None] * stride[:, None]
+        trial = self.trial_index[centre]
+        rows = np.clip(centre[:, None] + offsets, self.trial_start[trial][:, None],
+                       self.trial_end[trial][:, None])  # fmt: skip
+        if radius and edges:
+            rng = self.rng
+            cut = np.flatnonzero(rng.random(len(centre)) < WINDOW_EDGE_RATE)
+            keep = rng.integers(0, radius + 1, len(cut))  # frames kept beyond the centre
+            positions = np.arange(2 * radius + 1)
+            for row, k, before in zip(cut, keep, rng.random(len(cut)) < 0.5, strict=True):
+                if before:  # the clip starts k frames before the centre
+                    rows[row, positions < radius - k] = rows[row, radius - k]
+                else:
+                    rows[row, positions > radius + k] = rows[row, radius + k]
+        return rows
 
     def _user_confidences(self, conf: torch.Tensor) -> torch.Tensor:
         """One of USER_KEYPOINT_SETS per sample; half keep detector-like confidences, half are
@@ -290,19 +371,25 @@ class KeypointSampler:
         return torch.as_tensor(world, dtype=torch.float32), torch.as_tensor(present)
 
     def _corrupt(
-        self, pixels: torch.Tensor, focal: torch.Tensor
+        self, pixels: torch.Tensor, focal: torch.Tensor, group: int = 1
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Detector-like corruption of (B,K,2) pixels; consecutive runs of `group` frames are
+        one sample's window and share its noise level, systematic offsets and drop rate."""
         rng, noise = self.rng, self.noise
         b, k, _ = pixels.shape
+        samples = b // group
         extent = (pixels.amax(1) - pixels.amin(1)).amax(-1).numpy()[:, None, None]  # body height
         conf = rng.uniform(0.6, 1.0, (b, k))
         low = rng.random((b, k)) < noise.low_confidence_rate
         conf[low] = rng.uniform(0.02, 0.6, int(low.sum()))
-        sd = rng.uniform(*noise.jitter, (b, 1, 1)) * (1.0 + 3.0 * (1.0 - conf[..., None]))
-        offset = rng.normal(0, 1, (b, k, 2)) * sd + rng.normal(0, noise.bias_sd, (b, k, 2))
+        level = np.repeat(rng.uniform(*noise.jitter, (samples, 1, 1)), group, axis=0)
+        sd = level * (1.0 + 3.0 * (1.0 - conf[..., None]))
+        bias = np.repeat(rng.normal(0, noise.bias_sd, (samples, k, 2)), group, axis=0)
+        offset = rng.normal(0, 1, (b, k, 2)) * sd + bias
         outlier = rng.random((b, k, 1)) < noise.outlier_rate
         offset = offset + outlier * rng.normal(0, noise.outlier_sd, (b, k, 2))
-        drop = rng.random((b, k)) < rng.uniform(*noise.drop_rate, (b, 1))
+        rate = np.repeat(rng.uniform(*noise.drop_rate, (samples, 1)), group, axis=0)
+        drop = rng.random((b, k)) < rate
         drop[:, FACE] |= (rng.random(b) < noise.face_drop_rate)[:, None]
         conf[drop] = 0.0
         noisy = pixels + torch.as_tensor(offset * extent, dtype=torch.float32)
@@ -349,6 +436,12 @@ class LifterTrainer(ResumableTraining):
         offsets = None
         if config.detector_offsets is not None:
             offsets = load_detector_offsets(config.detector_offsets)
+        net_config = LifterConfig(
+            hidden=config.hidden,
+            blocks=config.blocks,
+            world_input=config.world_input,
+            window_radius=config.window_radius,
+        )
         self.sampler = KeypointSampler(
             self.body,
             train.global_orient,
@@ -357,19 +450,25 @@ class LifterTrainer(ResumableTraining):
             noise=DetectorNoise(user_keypoints_rate=config.user_keypoints_rate),
             detector_offsets=offsets,
             part_mix_rate=config.part_mix_rate,
+            sequences=train,
+            window=net_config,
         )
         # A fixed held-out batch (test trials, clean 2D) to follow progress.
         held_out = KeypointSampler(
-            self.body, test.global_orient, test.body_pose, np.random.default_rng(1234)
+            self.body,
+            test.global_orient,
+            test.body_pose,
+            np.random.default_rng(1234),
+            sequences=test,
+            window=net_config,
         )
         self.validation = held_out.sample(2048, clean=True)
-        self.net = KeypointLifter(
-            LifterConfig(hidden=config.hidden, blocks=config.blocks, world_input=config.world_input)
-        )
+        self.net = KeypointLifter(net_config)
         if config.init is not None:
-            self.net.load_state_dict(
-                {k: v.float() for k, v in torch.load(config.init)["state_dict"].items()}
-            )
+            state = {k: v.float() for k, v in torch.load(config.init)["state_dict"].items()}
+            if state["stem.0.weight"].shape != self.net.stem[0].weight.shape:
+                state = widen_to_window(state, net_config)  # a one-frame lifter starts it
+            self.net.load_state_dict(state)
         self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=1e-4)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.step = 0
@@ -390,7 +489,7 @@ class LifterTrainer(ResumableTraining):
         no detector 3D)."""
         v = self.validation
         thirteen = torch.zeros_like(v["conf"])
-        thirteen[:, USER_KEYPOINT_SETS[0]] = v["conf"][:, USER_KEYPOINT_SETS[0]]
+        thirteen[..., USER_KEYPOINT_SETS[0]] = v["conf"][..., USER_KEYPOINT_SETS[0]]
         truth = v["joints"].numpy()
         scores = {}
         self.net.eval()
@@ -450,8 +549,9 @@ class LifterTrainer(ResumableTraining):
         path.parent.mkdir(parents=True, exist_ok=True)
         last = self.history[-200:]
         validation = [h for h in self.history if "val_pa_mpjpe" in h]
+        temporal = self.net.config.window_radius > 0
         card = {
-            "name": "gcssn-lifter",
+            "name": "gcssn-temporal" if temporal else "gcssn-lifter",
             "network_type": NETWORK_TYPE,
             "mode": "supervised-mocap",
             "network": asdict(self.net.config),
@@ -479,6 +579,15 @@ class LifterTrainer(ResumableTraining):
                 f", each limb's rotations from another frame in {self.config.part_mix_rate:.0%} "
                 "of samples"
                 if self.config.part_mix_rate
+                else ""
+            )
+            + (
+                f"; windows of {self.net.config.window} frames at "
+                f"{self.net.config.window_fps:g} fps (mocap at {WINDOW_SPEEDS} x its speed), "
+                "cut at clip ends in "
+                f"{WINDOW_EDGE_RATE:.0%} and frames without a person in "
+                f"{WINDOW_FRAME_DROP_RATE:.0%}; truth: the centre frame"
+                if temporal
                 else ""
             )
             + (f"; fine-tuned from {self.config.init}" if self.config.init else ""),
@@ -509,6 +618,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=defaults.batch)
     parser.add_argument("--hidden", type=int, default=defaults.hidden)
     parser.add_argument("--blocks", type=int, default=defaults.blocks)
+    parser.add_argument(
+        "--window-radius",
+        type=int,
+        default=defaults.window_radius,
+        help="> 0: a temporal lifter reading this many frames either side (for files); "
+        "--init with a one-frame lifter starts it from that network",
+    )
     parser.add_argument(
         "--no-world-input",
         action="store_true",
@@ -559,6 +675,7 @@ def main(argv: list[str] | None = None) -> None:
         batch=args.batch,
         hidden=args.hidden,
         blocks=args.blocks,
+        window_radius=args.window_radius,
         world_input=not args.no_world_input,
         detector_offsets=None if args.no_detector_offsets else DEFAULT_OFFSETS_PATH,
         user_keypoints_rate=args.user_keypoints_rate,
