@@ -7,6 +7,13 @@ them in `--help` without importing torch."""
 # at 2-3x the cost. Live runs the network alone (0).
 OFFLINE_REFINE_STEPS = 10
 
+# Offline fit: pull of MediaPipe's world landmarks (similarity-aligned to the network's answer)
+# on the body during the per-frame fit (`fit_lifted_to_keypoints`); 0 = none. Their errors are
+# not the network's, so the pair beats either: on the Pose2Sim views (bench_real's single-view
+# PA-MPJPE, one run) 10-step fit 68.7 -> 68.0 mm and the replay's file path 67.6 -> 65.6 mm;
+# pulls of 2-3 were worse (68.8-69.7). Keypoints users bring have no 3D and are unaffected.
+DETECTOR_3D_PULL = 1.0
+
 # Replay: 2D-fit steps that lay the zero-phase smoothed bodies back onto each frame's keypoints
 # (`settle_on_keypoints`). Smoothing alone moved limbs off the person (median 2D error on the
 # Pose2Sim views 1.5 -> up to 3.4 % of height); 15 steps after the per-frame fit gave medians

@@ -26,6 +26,7 @@ from coach_backend.gcssn.lifter import (
     window_stride,
 )
 from coach_backend.gcssn.metrics import pa_mpjpe
+from coach_backend.gcssn.refine import fit_lifted_to_keypoints, similarity_aligned
 from coach_backend.gcssn.synthetic import SyntheticSource
 from coach_backend.gcssn.train_lifter import (
     LIMB_JOINTS,
@@ -391,3 +392,52 @@ def test_window_samples_are_clips_seen_by_one_camera(sequences) -> None:
     step = (batch["rays"][:, radius + 1] - centre).norm(dim=-1)[both].median()
     across = (batch["rays"][1:, radius] - centre[:-1]).norm(dim=-1).median()
     assert step < 0.2 * across
+
+
+def test_similarity_alignment_undoes_a_known_similarity() -> None:
+    generator = torch.Generator().manual_seed(8)
+    target = torch.randn(2, 12, 3, generator=generator)
+    turn = torch.as_tensor(Rotation.from_rotvec([0.3, -1.0, 0.5]).as_matrix(), dtype=torch.float32)
+    moved = 0.7 * target @ turn.T + torch.tensor([0.2, -0.1, 3.0])
+    weights = torch.ones(2, 12)
+    weights[1, 3:] = 0.0  # three points are enough
+    torch.testing.assert_close(similarity_aligned(moved, target, weights), target, atol=1e-4,
+                               rtol=0)  # fmt: skip
+
+
+def test_the_detectors_3d_pulls_the_fit_out_of_a_depth_ambiguity() -> None:
+    """An arm raised toward the camera and one raised away look alike in 2D; a fit that starts
+    from the wrong one stays there on 2D alone, and moves toward the truth when the detector's
+    3D keypoints (which know the arm is forward) pull on it."""
+    body = load_body_model()
+    shoulder = 16  # left shoulder
+    facing = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
+
+    def pose(angle: float) -> torch.Tensor:
+        rot = torch.eye(3).repeat(1, 24, 1, 1)
+        rot[0, 0] = facing
+        rot[0, shoulder] = torch.as_tensor(
+            Rotation.from_rotvec([0.0, angle, 0.0]).as_matrix(), dtype=torch.float32
+        )
+        return rot
+
+    betas = torch.zeros(1, 10)
+    zero = torch.zeros(1, 3)
+    truth = body.from_rotmats(pose(0.35), betas, zero, NO_VERTICES).keypoints
+    points = truth + torch.tensor([0.0, 0.0, 4.0])
+    rays = points[..., :2] / points[..., 2:]
+    weights = torch.ones(1, 23)
+    start = pose(-0.35)  # the mirror image in depth
+    wrist = 9  # left wrist
+
+    def wrist_error(pull: float) -> float:
+        fitted, _ = fit_lifted_to_keypoints(
+            body, start, betas, rays, weights, 50,
+            detector_3d=truth * 1.1 + 0.3, detector_3d_weights=weights, detector_3d_pull=pull,
+        )  # fmt: skip
+        found = body.from_rotmats(fitted, betas, zero, NO_VERTICES).keypoints
+        return float((found[0, wrist] - truth[0, wrist]).norm())
+
+    alone, pulled = wrist_error(0.0), wrist_error(1.0)
+    assert alone > 0.15  # 2D alone keeps the wrong side
+    assert pulled < 0.65 * alone  # moved well toward the truth within the 50 steps

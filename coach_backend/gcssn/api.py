@@ -16,7 +16,7 @@ from scipy.spatial.transform import Rotation
 
 from coach_backend.body import BodyModel, load_body_model
 from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_KEYPOINTS
-from coach_backend.config import OFFLINE_REFINE_STEPS
+from coach_backend.config import DETECTOR_3D_PULL, OFFLINE_REFINE_STEPS
 from coach_backend.gcssn.geometry import pelvis_position, rest_pelvis
 from coach_backend.gcssn.lifter import (
     NETWORK_TYPE as LIFTER_TYPE,
@@ -92,6 +92,8 @@ class Reconstructor:
     initialised from the network; it trades latency for accuracy.
     detector_3d: whether a lifter that can read the detector's 3D keypoints (MediaPipe's world
     landmarks) is given them; None = what its card says (`reads_detector_3d`, default True).
+    detector_3d_pull: in the lifter's fit, how strongly the detector's 3D keypoints (when the
+    representation has them) pull the body (`fit_lifted_to_keypoints`); 0 = not at all.
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class Reconstructor:
         body: BodyModel | None = None,
         refine_steps: int = 0,
         detector_3d: bool | None = None,
+        detector_3d_pull: float = DETECTOR_3D_PULL,
     ) -> None:
         self.net = weights if isinstance(weights, Network) else load_gcssn(weights)
         self.body = body or load_body_model()
@@ -108,6 +111,7 @@ class Reconstructor:
         self.detector_3d = (
             card.get("reads_detector_3d", True) if detector_3d is None else detector_3d
         )
+        self.detector_3d_pull = detector_3d_pull
         self._prior = None
 
     @property
@@ -194,7 +198,13 @@ class Reconstructor:
 
             with torch.enable_grad():
                 rotmats, transl = fit_lifted_to_keypoints(
-                    self.body, rotmats, pose.betas, rays, weights, self.refine_steps
+                    self.body,
+                    rotmats,
+                    pose.betas,
+                    rays,
+                    weights,
+                    self.refine_steps,
+                    **detector_3d_terms(reps, weights, self.detector_3d_pull),
                 )
             with torch.no_grad():
                 zero = torch.zeros(len(reps), 3)
@@ -241,7 +251,9 @@ def settle_on_keypoints(
     keypoints: `steps` of the lifter's short 2D fit starting from it (kept close to it), then
     the closed-form translation (0 steps: the translation alone). Why: smoothing a sequence
     moves rotations and settles one shape per person, which shifts the body off the person in
-    the image; the pose itself is kept. rotvecs (T,24,3) axis-angle camera frame, betas (T,10),
+    the image; the pose itself is kept. No pull toward the detector's 3D here: the per-frame
+    fit has had it, and pulling the smoothed pose back toward each frame's 3D cost 1.5-2 mm
+    on the real-footage benchmark. rotvecs (T,24,3) axis-angle camera frame, betas (T,10),
     reps: the T frames' own representations -> (rotvecs (T,24,3), transl (T,3))."""
     from coach_backend.gcssn.refine import fit_lifted_to_keypoints
     from coach_backend.gcssn.rotations import rotvec_to_rotmat
@@ -253,6 +265,20 @@ def settle_on_keypoints(
             body, rotmats, shape, keypoint_rays(reps), placement_weights(reps.conf), steps
         )
     return _rotvecs(rotmats), transl.detach().numpy()
+
+
+def detector_3d_terms(
+    reps: RepresentationBatch, weights: torch.Tensor, pull: float
+) -> dict[str, object]:
+    """`fit_lifted_to_keypoints`' detector-3D arguments for these representations: their 3D
+    keypoints where present, weighted like the 2D ones."""
+    if reps.world is None or reps.world_present is None or pull <= 0:
+        return {}
+    return {
+        "detector_3d": reps.world,
+        "detector_3d_weights": weights * reps.world_present[:, None],
+        "detector_3d_pull": pull,
+    }
 
 
 def placement_weights(conf: torch.Tensor) -> torch.Tensor:

@@ -91,6 +91,28 @@ def fit_to_representation(
     return FitResult(rotmats, betas.detach(), pelvis.detach())
 
 
+def similarity_aligned(
+    points: torch.Tensor, target: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    """(B,K,3) points moved by the weighted similarity transform (rotation, scale,
+    translation; Umeyama) that best fits them onto (B,K,3) target; rows with fewer than three
+    weighted points are returned as the target (no pull)."""
+    w = weights / weights.sum(1, keepdim=True).clamp_min(1e-9)
+    mu_p = (w[..., None] * points).sum(1, keepdim=True)
+    mu_t = (w[..., None] * target).sum(1, keepdim=True)
+    p, t = points - mu_p, target - mu_t
+    cov = torch.einsum("bk,bki,bkj->bij", w, t, p)
+    u, s, vt = torch.linalg.svd(cov)
+    d = torch.ones_like(s)
+    d[:, -1] = torch.sign(torch.linalg.det(u @ vt))
+    rot = u @ (d[..., None] * vt)
+    spread = (w * (p**2).sum(-1)).sum(1).clamp_min(1e-9)
+    scale = (s * d).sum(1) / spread
+    aligned = scale[:, None, None] * torch.einsum("bij,bkj->bki", rot, p) + mu_t
+    enough = ((weights > 0).sum(1) >= 3)[:, None, None]
+    return torch.where(enough, aligned, target)
+
+
 def fit_lifted_to_keypoints(
     body: BodyModel,
     rotmats: torch.Tensor,
@@ -100,17 +122,29 @@ def fit_lifted_to_keypoints(
     steps: int,
     lr: float = 0.02,
     stay_close: float = 0.02,
+    detector_3d: torch.Tensor | None = None,
+    detector_3d_weights: torch.Tensor | None = None,
+    detector_3d_pull: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The lifter's short 2D fit: small rotation corrections (per joint, camera frame for the
     root) that lay the body's keypoints onto the detected rays, kept close to the network's
     answer (2D alone cannot tell depth; the network can). The translation is re-solved in
-    closed form at every step. Returns (rotmats, transl)."""
+    closed form at every step. Returns (rotmats, transl).
+
+    detector_3d: (B,K,3) the detector's own 3D keypoints (MediaPipe's world landmarks), with
+    (B,K) weights: once aligned (similarity) to the network's answer they pull each keypoint
+    with `detector_3d_pull`; their errors are not the network's, so the pair beats either."""
     from coach_backend.gcssn.lifter import place_body, reprojection_error
 
     zero = torch.zeros(len(rotmats), 3)
     correction = torch.zeros(rotmats.shape[:2] + (3,), requires_grad=True)
     optimizer = torch.optim.Adam([correction], lr=lr)
     ids = torch.zeros(0, dtype=torch.long)
+    anchor = None
+    if detector_3d is not None and detector_3d_weights is not None and detector_3d_pull > 0:
+        with torch.no_grad():
+            start = body.from_rotmats(rotmats, betas, zero, ids).keypoints
+            anchor = similarity_aligned(detector_3d, start, detector_3d_weights)
     for _ in range(steps):
         fitted = rotmats @ rotvec_to_rotmat(correction)
         rooted = body.from_rotmats(fitted, betas, zero, ids).keypoints
@@ -119,6 +153,11 @@ def fit_lifted_to_keypoints(
             reprojection_error(points, rays, weights).sum()
             + stay_close * (correction**2).sum((-1, -2)).sum()
         )
+        if anchor is not None:
+            gap = ((rooted - anchor) ** 2).sum(-1) * detector_3d_weights
+            loss = loss + detector_3d_pull * (
+                gap.sum(1) / detector_3d_weights.sum(1).clamp_min(1e-6)
+            ).sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
