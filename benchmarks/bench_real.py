@@ -575,6 +575,7 @@ def load_models(
     """Every weights file that loads through the common API (once plain, once per entry of
     `refine_steps` with that many steps of test-time fitting); the others are reported."""
     from coach_backend.gcssn.api import Reconstructor
+    from coach_backend.gcssn.lifter import KeypointLifter
 
     models, skipped = [], []
     for path in paths:
@@ -589,6 +590,17 @@ def load_models(
             label = f"{card.get('name', path.stem)} ({path.name}){fit}"
             name = f"{path.stem}_fit{steps}" if steps else path.stem
             models.append(Model(name, label, rec, int(getattr(rec, "resolution", 64))))
+            if steps and isinstance(rec.net, KeypointLifter) and rec.detector_3d_pull > 0:
+                # The same fit without MediaPipe's 3D pulling on it (the fit before that pull).
+                models.append(
+                    Model(
+                        f"{name}_nopull",
+                        f"{label}, no pull from MediaPipe's 3D",
+                        Reconstructor(path, refine_steps=steps, detector_3d_pull=0.0),
+                        int(rec.resolution),
+                        alternate_input=True,
+                    )  # fmt: skip
+                )
             if getattr(getattr(rec.net, "config", None), "world_input", False):
                 # The same network with the other input: keypoints only (what
                 # `reconstruct_from_keypoints` users get) or with MediaPipe's 3D as well.
