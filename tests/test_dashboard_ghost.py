@@ -130,6 +130,7 @@ def test_js_maps_take_time_to_reference_time(server: dict[str, Any], tmp_path: P
     spec = {
         "map": dtw_map, "take_times_s": queries, "reference_duration_s": duration,
         "times_us": times_us, "queries_us": [0, 10, 15, 20, 39, 40, 1000], "frames": frames,
+        "elapsed_s": [-1.0, 0.0, 0.5, 2.9, 3.1, 7.0], "span": [1.0, 4.0],
     }  # fmt: skip
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     out = subprocess.run(
@@ -148,3 +149,8 @@ def test_js_maps_take_time_to_reference_time(server: dict[str, Any], tmp_path: P
     assert got["frames"]["durationS"] == pytest.approx(
         (frames["end_us"] - frames["start_us"]) / 1e6
     )
+    # The live page's loop: the reps' span [1, 4] s over and over from the start; without a
+    # span the whole recording. (The reference here has no summary: no span.)
+    assert got["frames"]["repsSpanS"] is None
+    assert got["looped"] == pytest.approx([1.0, 1.0, 1.5, 3.9, 1.1, 2.0])
+    assert got["loopedWhole"] == pytest.approx([0.0, 0.0, 0.5, 2.9, 3.1, 7.0 % duration])

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import struct
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import aiohttp
@@ -293,8 +295,88 @@ def test_rep_counter_exercise_choice_and_session_summary(
     reps = summary["session"]["reps"]
     assert reps["exercise"] == "squat" and reps["auto"] is False and reps["count"] >= 2
     listed = {r["id"]: r for r in http("GET", f"{base}/api/recordings", ADMIN)[1]["recordings"]}
-    assert listed[sid]["reps"] == {"exercise": "squat", "count": reps["count"]}
+    assert listed[sid]["reps"] == {
+        "exercise": "squat", "auto": False, "driver_title": "knee flexion", "count": reps["count"],
+    }  # fmt: skip
     assert http("POST", url, tokens["coach"], {"exercise": "auto"})[0] == 409  # ended
+
+    # The report page, written by the same writer as a replay's report.html, from the same
+    # analysis as the summary: the page shows those reps; the dashboard links to it.
+    report_url = f"{base}/api/sessions/{sid}/report"
+    assert listed[sid]["report"] is True
+    assert http("GET", f"{base}/api/sessions/{sid}", tokens["coach"])[1]["report"] == (
+        f"/api/sessions/{sid}/report"
+    )
+    assert http("GET", report_url)[0] == 401
+    assert http("GET", report_url, tokens["athlete"])[0] == 403
+    with urllib.request.urlopen(f"{report_url}?token={tokens['viewer']}", timeout=30) as resp:
+        assert resp.headers["Content-Type"].startswith("text/html")
+        page = resp.read().decode()
+    assert page.startswith("<!DOCTYPE html>") and f"<code>{sid}.coachrec</code>" in page
+    assert f"{reps['count']} reps of squat on knee flexion" in page
+    assert page.count("<tr class='rep'>") == reps["count"]
+    for rep in reps["reps"]:
+        assert f"<td>{rep['rom_deg']:.1f}</td>" in page
+    assert not re.search(r"""(src|href)=["']?(https?:|//|file:)""", page)  # self-contained
+    assert page.count('src="data:image/') >= 2  # its plots travel inside the page
+
+
+def test_ended_is_reported_once_the_recording_is_closed(server: ServerThread):
+    """Whoever is told the session ended (the live WebSocket's "end", gRPC's StreamEnd, the
+    session's state) and reads the recording at once finds it closed and complete. "ended"
+    was reported as the release began, before the recording was closed; meanwhile the state
+    is "ending" now."""
+    sid, tokens = new_session(server)
+    session = server.server.manager.get(sid)
+    assert session is not None and session.recorder is not None
+    path = server.server.config.recordings_dir / f"{sid}.coachrec"
+    t0 = time.time_ns() // 1000
+    pose = encode_pose(np.zeros((24, 3)), np.array([0.0, 1.0, -2.5]))
+    for i in range(60):  # 2 s of poses in the session's own recording (no publisher needed)
+        session.recorder.append(
+            pb.PoseFrame(sequence=i, capture_time_us=t0 + i * 33_333, flags=FLAG_VALID, pose=pose)
+        )
+    told: dict[str, bool] = {}  # who was told it ended -> was the recording complete then
+
+    grpc_sub = GrpcCollector(server.grpc_target, tokens["viewer"], sid)
+    wait_for(lambda: grpc_sub.messages, 30, "gRPC SessionInfo")
+
+    def grpc_watch() -> None:
+        wait_for(lambda: grpc_sub.messages[-1].WhichOneof("kind") == "end", 60, "StreamEnd")
+        told["grpc"] = read_recording(path).complete
+
+    states: list[str] = []
+
+    def poll_state() -> None:
+        while (state := http("GET", f"{server.base}/api/sessions/{sid}", ADMIN)[1]["state"]) != (
+            "ended"
+        ):
+            states.append(state)
+        told["state"] = read_recording(path).complete
+
+    async def ws_watch() -> None:
+        url = f"{server.base.replace('http', 'ws')}/api/sessions/{sid}/poses?token={ADMIN}"
+        async with aiohttp.ClientSession() as http_session, http_session.ws_connect(url) as ws:
+            assert (await ws.receive_json(timeout=30))["type"] == "info"
+            ending = asyncio.ensure_future(asyncio.to_thread(end_session, server, sid))
+            while (msg := await ws.receive(timeout=60)).type == aiohttp.WSMsgType.TEXT:
+                if msg.json()["type"] == "end":
+                    told["ws"] = read_recording(path).complete
+                    break
+            await ending
+
+    watchers = [threading.Thread(target=f, daemon=True) for f in (grpc_watch, poll_state)]
+    try:
+        for w in watchers:
+            w.start()
+        asyncio.run(ws_watch())
+        for w in watchers:
+            w.join(60)
+    finally:
+        grpc_sub.close()
+    assert told == {"ws": True, "grpc": True, "state": True}, (told, states)
+    assert set(states) <= {"waiting", "ending"}
+    assert read_recording(path).end.reason == "ended by coach"
 
 
 def end_session(st: ServerThread, sid: str) -> None:

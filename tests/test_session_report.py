@@ -97,6 +97,26 @@ def test_known_reps_through_the_summary_path(exercise: str, tmp_path: Path) -> N
     assert doc["session"]["valid_frames"] == doc["session"]["frames"]
 
 
+def test_headline_names_an_exercise_only_when_one_was_given(tmp_path: Path) -> None:
+    """With "auto" the angle counted on is the one that moves most, not what the athlete did
+    (a walk moves the knees too): the line names the angle and says no exercise was given."""
+    rec = record_take(tmp_path / "take.coachrec", "squat", SET, seed=1)
+    auto, _, _ = analyse_recording(rec)
+    given, _, _ = analyse_recording(rec, "squat")
+    assert auto is not None and given is not None
+    assert auto.headline().startswith(
+        f"{len(SET)} reps on knee flexion (exercise not given; counted on the most active "
+        "angle); mean range of motion"
+    )
+    assert "squat" not in auto.headline()
+    assert given.headline().startswith(f"{len(SET)} reps of squat on knee flexion; mean range")
+    one, _, _ = analyse_recording(record_take(tmp_path / "one.coachrec", "squat", SET[:1]), "squat")
+    assert one is not None and one.headline().startswith("1 rep of squat on knee flexion;")
+    page = SessionReport(auto, rec.name).html()
+    text = re.sub(r"data:[^'\"]*", "", page)  # (base64 pictures could spell anything)
+    assert "No exercise was given" in text and "squat" not in text.lower()
+
+
 def test_a_take_without_a_person_is_a_note_not_an_error(tmp_path: Path) -> None:
     t, go, bp = exercise_take("squat", SET[:2])
     rotvecs = np.concatenate([go[:, None], bp], axis=1)
@@ -112,7 +132,9 @@ def test_cli_session_report_holds_the_reps(squat_recording: Path, tmp_path: Path
     out = tmp_path / "report"
     run = run_cli_probe(COMPARE, str(squat_recording), "--report", str(out))
     assert run.returncode == 0, run.stderr
-    assert f"take: {len(SET)} reps of squat (picked automatically) on knee flexion" in run.stdout
+    # No exercise was given: the line names the angle counted on, never an exercise.
+    headline = f"take: {len(SET)} reps on knee flexion (exercise not given; counted on the most"
+    assert headline in run.stdout and "squat" not in run.stdout.split("take: ")[1].split("\n")[0]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["format"] == "coach_backend.report/1" and summary["comparison"] is None
     assert summary["session"]["reps"]["count"] == len(SET)
@@ -187,7 +209,7 @@ def test_report_in_chromium(squat_recording: Path, tmp_path: Path) -> None:
     run = run_cli_probe(COMPARE, str(squat_recording), "--report", str(out))
     assert run.returncode == 0, run.stderr
     seen = open_in_chromium(out / "report.html", tmp_path / "synthetic_report.png")
-    assert f"{len(SET)} reps of squat" in seen["headline"]
+    assert f"{len(SET)} reps on knee flexion (exercise not given" in seen["headline"]
     assert seen["repRows"] == [len(SET)]
     assert len(seen["images"]) == 3  # key frames (skeletons: no video here), reps, angles
     assert all(i["width"] > 300 and i["height"] > 150 for i in seen["images"]), seen["images"]
@@ -228,7 +250,7 @@ def test_replay_of_a_rendered_squat_set(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "reps:      8 reps of squat" in proc.stdout
+    assert "reps:      8 reps on knee flexion (exercise not given" in proc.stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["session"]["reps"]["count"] == 8
     seen = open_in_chromium(out / "report.html", tmp_path / "session_report.png")

@@ -33,6 +33,8 @@ from coach_backend.analytics.sources import load_track
 
 # Key frames a report shows: the extreme of this many reps, spread over the set.
 KEY_FRAMES = 4
+# Said of reps counted without a given exercise: "auto" picks an angle, not what was done.
+AUTO_NOTE = "exercise not given; counted on the most active angle"
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,17 @@ class SessionAnalysis:
         return {**take_summary(self.track, self.reps), "angles": angles}
 
     def headline(self) -> str:
-        """One line for people: "3 reps of squat (picked automatically) on knee flexion; mean
-        range of motion 95 deg; tempo down 1.0 s, bottom 0.3 s, up 1.0 s"."""
+        """One line for people: "3 reps of squat on knee flexion; mean range of motion 95 deg;
+        tempo down 1.0 s, bottom 0.3 s, up 1.0 s". When no exercise was given ("auto") it names
+        none, only the angle counted on: "3 reps on knee flexion (exercise not given; counted on
+        the most active angle)", since the athlete may have done anything that moves it."""
         reps = self.reps
-        picked = " (picked automatically)" if reps.auto else ""
+        driver = driver_title(reps.driver)
+        count = f"{len(reps.reps)} rep{'' if len(reps.reps) == 1 else 's'}"
         line = (
-            f"{len(reps.reps)} reps of {reps.exercise.replace('_', ' ')}{picked} on "
-            f"{driver_title(reps.driver)}"
+            f"{count} on {driver} ({AUTO_NOTE})"
+            if reps.auto
+            else f"{count} of {reps.exercise.replace('_', ' ')} on {driver}"
         )
         if not reps.reps:
             return line

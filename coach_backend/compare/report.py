@@ -153,8 +153,8 @@ def _session_sections(
     seen = 100.0 * track.valid.mean()
     of = " of the reference" if compared else ""
     how = (
-        f"The exercise was picked automatically: the driver angle with the largest periodic "
-        f"range{of} (choose another with <code>--exercise</code>)."
+        f"No exercise was given: reps are counted on the angle with the largest periodic "
+        f"range{of} (name the exercise with <code>--exercise</code>, or on the live page)."
         if reps.auto
         else "The exercise was given (<code>--exercise</code>, or the coach's choice on the "
         "live page)."

@@ -21,7 +21,13 @@ Routes (token: ``Authorization: Bearer <t>`` or ``?token=<t>``; 401 missing/expi
                                        paced replay of the recording with seek/pause/speed
     GET  /api/sessions/{id}/frames     coach/admin  the whole recording at once, for a reference
                                        ghost: {info, start_us, end_us, count, frames_b64 (the
-                                       replay socket's 128-byte pose messages, concatenated)}
+                                       replay socket's 128-byte pose messages, concatenated),
+                                       reps_span_s ([first rep's start, last rep's end] in s
+                                       from the first frame, from the session's summary; null
+                                       without one or without reps)}
+    GET  /api/sessions/{id}/report     coach/viewer/admin  the ended session's report: the
+                                       self-contained HTML page (404 until the session has
+                                       ended and its report is written)
     GET  /api/recordings               admin
     GET  /api/compare?reference=ID&take=ID  coach/admin of both: DTW time map, take time ->
                                        reference time (422 when the takes cannot be aligned)
@@ -38,6 +44,7 @@ import asyncio
 import base64
 import contextlib
 import functools
+import json
 import logging
 import re
 import threading
@@ -55,6 +62,7 @@ from ..stream import pb
 from ..stream.grpc_web import add_grpc_web_routes
 from .sessions import (
     CONTROL_ROLES,
+    SUMMARY_SUFFIX,
     VIDEO_ROLES,
     VIEW_ROLES,
     AuthError,
@@ -91,6 +99,7 @@ def create_app(manager: SessionManager) -> web.Application:
     r.add_get("/api/sessions/{id}/video", recorded_video)
     r.add_get("/api/sessions/{id}/poses", poses_ws)
     r.add_get("/api/sessions/{id}/frames", recording_frames)
+    r.add_get("/api/sessions/{id}/report", session_report)
     r.add_get("/api/recordings", list_recordings)
     r.add_get("/api/compare", compare_recordings)
     r.add_get("/api/health", _health)
@@ -244,10 +253,13 @@ async def get_session(request: web.Request) -> web.Response:
     sid = request.match_info["id"]
     role = manager.authorize(sid, _token(request), frozenset(Role))
     session = manager.get(sid)
+    # The report, once the ended session's is written (``null`` before).
+    report = manager.report_path(sid)
+    report_url = f"/api/sessions/{sid}/report" if report and report.is_file() else None
     if session is None:
         return web.json_response({"id": sid, "state": "ended", "role": str(role),
-                                  "live": False})  # fmt: skip
-    return web.json_response({**session.summary(), "role": str(role)})
+                                  "live": False, "report": report_url})  # fmt: skip
+    return web.json_response({**session.summary(), "role": str(role), "report": report_url})
 
 
 async def end_session(request: web.Request) -> web.Response:
@@ -308,6 +320,18 @@ async def video_offer(request: web.Request) -> web.Response:
     return web.json_response({"sdp": answer, "type": "answer"})
 
 
+async def session_report(request: web.Request) -> web.StreamResponse:
+    manager = request.app[MANAGER]
+    sid = request.match_info["id"]
+    manager.authorize(sid, _token(request), VIEW_ROLES)
+    path = manager.report_path(sid)
+    if path is None or not path.is_file():
+        return _error(404, "no report for this session (written once it has ended)")
+    return web.FileResponse(
+        path, headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+    )
+
+
 def _video_meta(manager: SessionManager, sid: str) -> dict[str, Any] | None:
     """The recorded video's sidecar with its URL, or None (no video, or no recording)."""
     path = manager.recording_path(sid)
@@ -353,7 +377,19 @@ def _read_frames(path: Path) -> dict[str, Any]:
         "end_us": timeline.times[-1] if frames else 0,
         "count": len(frames),
         "frames_b64": base64.b64encode(b"".join(pack_frame(f) for f in frames)).decode(),
+        "reps_span_s": _reps_span(path.with_name(f"{path.stem}{SUMMARY_SUFFIX}")),
     }
+
+
+def _reps_span(summary: Path) -> list[float] | None:
+    """[first rep's start, last rep's end] (s from the first frame) from a session's summary:
+    what the live page's ghost loops (a reference's walk-in and walk-out are no model)."""
+    try:
+        reps = json.loads(summary.read_text())["session"]["reps"]["reps"]
+        span = [float(reps[0]["start_s"]), float(reps[-1]["end_s"])]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None  # no summary (yet), no analysis, or no reps
+    return span if span[1] > span[0] else None
 
 
 async def recording_frames(request: web.Request) -> web.Response:

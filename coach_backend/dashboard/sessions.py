@@ -32,7 +32,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..analytics import AUTO, EXERCISE_CHOICES, LiveRepCounter, analyse_recording
+from ..analytics import (
+    AUTO,
+    EXERCISE_CHOICES,
+    LiveRepCounter,
+    analyse_recording,
+    driver_title,
+)
 from ..compare.report import SessionReport, write_summary
 from ..ingest import IngestConfig, LatestFrameWorker, PublisherConnection, VideoViewerConnection
 from ..recorder import RecordingError, RecordingReader, SessionRecorder, VideoRecorder
@@ -44,8 +50,10 @@ log = logging.getLogger(__name__)
 RECORDING_SUFFIX = ".coachrec"
 META_SUFFIX = ".json"
 # Beside each recording once its session ends: the session report's summary (reps, range of
-# motion, tempo), the same document a replay writes as summary.json.
+# motion, tempo), the same document a replay writes as summary.json, and the report itself (the
+# self-contained HTML page a replay writes as report.html), both by the one report writer.
 SUMMARY_SUFFIX = ".summary.json"
+REPORT_SUFFIX = ".report.html"
 
 
 class Role(StrEnum):
@@ -199,6 +207,15 @@ class Session:
         self.reps = LiveRepCounter()
         self.exercise = AUTO
 
+    @property
+    def reported_state(self) -> str:
+        """The state clients see: "ending" from the moment the session is ended until all it
+        held is released (recording closed, summary and report written); only then "ended", so
+        a client told "ended" finds the recording complete and the report there."""
+        if self.state == SessionState.ENDED and not self.closed.is_set():
+            return "ending"
+        return str(self.state)
+
     def token_hashes(self) -> dict[str, str]:
         t = self.tokens
         return {Role.ATHLETE: _hash(t.athlete), Role.COACH: _hash(t.coach),
@@ -207,7 +224,7 @@ class Session:
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id,
-            "state": str(self.state),
+            "state": self.reported_state,
             "state_reason": self.state_reason,
             "created_us": int(self.created_at * 1e6),
             "live": self.state in (SessionState.WAITING, SessionState.LIVE, SessionState.PAUSED),
@@ -531,17 +548,35 @@ class SessionManager:
         meta = self._meta_path(session_id)
         return None if meta is None else meta.with_name(f"{session_id}{SUMMARY_SUFFIX}")
 
+    def report_path(self, session_id: str) -> Path | None:
+        """Where the session's HTML report is (or will be, once it has ended)."""
+        meta = self._meta_path(session_id)
+        return None if meta is None else meta.with_name(f"{session_id}{REPORT_SUFFIX}")
+
     def _write_summary(self, session: Session) -> None:
-        """The ended session's summary beside its recording: reps (count, range of motion,
-        tempo) from the recording, as a replay's summary.json. Never fails the ending."""
-        path = self.summary_path(session.id)
-        assert path is not None
+        """The ended session's report beside its recording, from the recording, by the one
+        report writer: ``<id>.report.html`` (plots, skeleton key frames, reps) and
+        ``<id>.summary.json`` (reps: count, range of motion, tempo), as a replay's report.html
+        and summary.json. The page is written first, so a listed summary has its page (unless
+        drawing it failed). Never fails the ending."""
+        summary_path, report_path = self.summary_path(session.id), self.report_path(session.id)
+        assert summary_path is not None and report_path is not None
         try:
             analysis, _, note = analyse_recording(session.recording_path, session.exercise)
             report = SessionReport(analysis, session.recording_path.name, note=note)
-            tmp = path.with_suffix(".tmp")
+        except Exception:
+            log.exception("the recording of %s could not be analysed", session.id)
+            return
+        try:
+            tmp = report_path.with_suffix(".tmp")
+            tmp.write_text(report.html(), encoding="utf-8")
+            os.replace(tmp, report_path)  # atomic: a link never opens half a page
+        except Exception:
+            log.exception("report of %s could not be written", session.id)
+        try:
+            tmp = summary_path.with_suffix(".tmp")
             write_summary(tmp, report.summary())
-            os.replace(tmp, path)  # atomic: the listing never reads half a summary
+            os.replace(tmp, summary_path)  # atomic: the listing never reads half a summary
         except Exception:
             log.exception("summary of %s could not be written", session.id)
 
@@ -564,14 +599,15 @@ class SessionManager:
                 pipeline.close(reason)  # ends the hub and closes the recorder (with StreamEnd)
             except Exception:
                 log.exception("pipeline.close failed for %s", session.id)
-        # Idempotent backstops, e.g. when the pipeline never got built.
-        if session.hub is not None:
-            session.hub.end(reason)
+        # Idempotent backstops, e.g. when the pipeline never got built; the recording first, as
+        # the pipeline does: whoever hears the end finds the file closed.
         if session.recorder is not None:
             from ..stream import pb
 
             sent = session.hub.stats().published if session.hub is not None else 0
             session.recorder.close(pb.StreamEnd(reason=reason, frames_sent=sent))
+        if session.hub is not None:
+            session.hub.end(reason)
 
     # -- recordings --
     def _meta_path(self, session_id: str) -> Path | None:
@@ -655,16 +691,21 @@ class SessionManager:
             "end_reason": reader.end.reason if reader.end is not None else None,
             "bytes": st.st_size,
             "reps": _summary_reps(summary_path) if summary_mtime else None,
+            "report": path.with_name(f"{path.stem}{REPORT_SUFFIX}").is_file(),
         }
         self._recordings_cache[path.name] = (key, summary)
         return summary
 
 
 def _summary_reps(path: Path) -> dict[str, Any] | None:
-    """{exercise, count} from a session's summary file (None if unreadable or no analysis)."""
+    """{exercise, auto, driver_title, count} from a session's summary file (None if unreadable
+    or no analysis). With ``auto`` no exercise was given: ``exercise`` is only the driver's."""
     try:
         reps = (json.loads(path.read_text()).get("session") or {}).get("reps")
-        return {"exercise": reps["exercise"], "count": reps["count"]} if reps else None
+        if not reps:
+            return None
+        return {"exercise": reps["exercise"], "auto": bool(reps["auto"]),
+                "driver_title": driver_title(reps["driver"]), "count": reps["count"]}  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 

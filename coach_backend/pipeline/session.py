@@ -471,8 +471,8 @@ class SessionPipeline:
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def close(self, reason: str = "ended") -> None:
-        """Finish the frames already submitted, end the hub's session (subscribers get
-        StreamEnd), finish and close the recording, free MediaPipe. Idempotent."""
+        """Finish the frames already submitted, finish and close the recording, then end the
+        hub's session (subscribers get StreamEnd), free MediaPipe. Idempotent."""
         with self._lock:  # held briefly: a feeder never holds it while waiting on stage 2
             if self._closed:
                 return
@@ -484,10 +484,12 @@ class SessionPipeline:
             assert stage2 is not None
             stage2.put(None)  # after every submitted frame: they are finished first
             stage2_thread.join()
-        if self.hub is not None:
-            self.hub.end(reason)
+        # The recording is finished and closed before subscribers hear the end: a client that
+        # reads the file once told the session ended finds it complete.
         if self._writer is not None:
             self._writer.close(reason)
+        if self.hub is not None:
+            self.hub.end(reason)
         if self._detector is not None:
             self._detector.close()
 

@@ -1,7 +1,9 @@
 // Browser end-to-end check, driven by tests/test_dashboard_browser.py:
-//   node dashboard.e2e.mjs '<json: {base, session, athleteToken, coachToken, chromium, y4m, outDir}>'
+//   node dashboard.e2e.mjs '<json: {base, session, athleteToken, coachToken, chromium, y4m, outDir,
+//                                   reference, adminToken, peaksS}>'
 // Context 1 opens the athlete page and publishes Chromium's fake camera (the y4m clip); context 2
-// opens the coach's live page and waits until the avatar and the angle plots update. Prints one
+// opens the coach's live page and waits until the avatar and the angle plots update; a third page
+// shows a reference ghost beside the live athlete (with cfg.reference). Prints one
 // JSON line with what it saw; screenshots go to outDir.
 import { chromium } from "playwright-core";
 
@@ -77,10 +79,40 @@ try {
   result.reps = { first: repsFirst, later: await coach.evaluate(reps) };
   step(`rep counter at ${result.reps.later.count} reps (${result.reps.later.frames} poses)`);
 
+  // The reference ghost beside the live athlete (cfg.reference: a recording of squats). Its page
+  // uses the server's key, which may read other sessions' recordings (a coach token unlocks its
+  // own session only); the screenshot shows video, rep counter, avatar and ghost together.
+  if (cfg.reference) {
+    const lead = await coachCtx.newPage();
+    lead.on("pageerror", (e) => console.error(`[ghost page error] ${e}`));
+    await lead.goto(`${cfg.base}/live?session=${cfg.session}&token=${cfg.adminToken}`);
+    await lead.waitForFunction(() => (window.coachViewer?.avatar?.frames || 0) >= 10 && window.coachViewer.avatar.valid
+      && (document.getElementById("video")?.videoWidth || 0) > 0 && window.coachReps, null, { timeout: 60000 });
+    await lead.fill("#ghost-ref", cfg.reference);
+    await lead.click("#ghost-show");
+    await lead.waitForFunction(() => window.coachGhost?.shown && window.coachGhost.shown.elapsedS > 1, null, { timeout: 30000 });
+    // For the picture: both down in a squat (athlete's knees bent, ghost near a rep's bottom).
+    await lead.waitForFunction((peaks) => {
+      const knee = window.coachViewer.plots.knee.v[0].at(-1), r = window.coachGhost.shown.referenceS;
+      if (!(knee > 50 && peaks.some((p) => Math.abs(r - p) < 0.5))) return false;
+      window.coachViewer.ws.onmessage = null; // hold that moment for the screenshot (it is slow)
+      return true;
+    }, cfg.peaksS, { timeout: 30000, polling: "raf" }).catch(() => step("no moment with both down for the screenshot"));
+    result.ghost = await lead.evaluate(() => ({ shown: window.coachGhost.shown, visible: window.coachViewer.avatar.ghost.mesh.visible,
+      state: document.getElementById("ghost-state").textContent }));
+    await lead.screenshot({ path: `${cfg.outDir}/dashboard_ghost.png` });
+    step(`live ghost at reference ${result.ghost.shown.referenceS.toFixed(2)} s`);
+    await lead.close();
+  }
+
   // End the session from the coach page, then replay the recording with its timeline.
   await coach.click("#end");
   await coach.waitForFunction(() => document.getElementById("state").textContent.startsWith("ended"), null, { timeout: 30000 });
   step("session ended by the coach");
+  // The report the server writes as the session ends is linked from the page.
+  await coach.waitForFunction(() => !document.getElementById("report-link").hidden, null, { timeout: 60000 })
+    .catch(() => step("no report link"));
+  result.reportLink = await coach.evaluate(() => { const a = document.getElementById("report-link"); return a.hidden ? null : a.getAttribute("href"); });
   const replay = await coachCtx.newPage();
   replay.on("pageerror", (e) => console.error(`[replay error] ${e}`));
   await replay.goto(`${cfg.base}/replay?session=${cfg.session}&token=${cfg.coachToken}`);

@@ -21,6 +21,17 @@ export function referenceTimeAt(map, takeTimeS, referenceDurationS = Infinity) {
   return ys[lo] + f * (ys[hi] - ys[lo]);
 }
 
+// The live page's ghost: the reference time shown elapsedS after the coach started the ghost.
+// A live take has no future to align to, so the reference's reps play in a loop: span
+// [start, end] (its summary's first rep start to last rep end, seconds from its first frame),
+// or the whole recording [0, durationS] without one. Before the start: the span's start.
+export function loopedReferenceTime(elapsedS, span, durationS) {
+  const [a, b] = span && span[1] > span[0] ? span : [0, durationS];
+  const length = b - a;
+  if (!(length > 0) || !(elapsedS > 0)) return a;
+  return a + (elapsedS % length);
+}
+
 // Index of the frame shown at tUs: the last one at or before it (the first, before any).
 // timesUs: the frames' capture times, increasing.
 export function frameIndexAt(timesUs, tUs) {
@@ -40,8 +51,9 @@ export function ghostOffset(athletePelvis, athleteFloorY, ghostPelvis, ghostLowe
   return [athletePelvis[0] - ghostPelvis[0], dy, athletePelvis[2] - ghostPelvis[2]];
 }
 
-// The ghost's frames from GET /api/sessions/{id}/frames: {info, start_us, count, frames_b64}
-// -> {info, startUs, durationS, timesUs, buffers (one ArrayBuffer per 128-byte message)}.
+// The ghost's frames from GET /api/sessions/{id}/frames: {info, start_us, count, frames_b64,
+// reps_span_s} -> {info, startUs, durationS, timesUs, buffers (one ArrayBuffer per 128-byte
+// message), repsSpanS (null: no summary with reps)}.
 export function unpackFrames(body, messageBytes = 128) {
   const raw = atob(body.frames_b64);
   const bytes = new Uint8Array(raw.length);
@@ -54,5 +66,6 @@ export function unpackFrames(body, messageBytes = 128) {
     timesUs.push(Number(new DataView(buf).getBigInt64(16, true))); // header: capture time
   }
   const durationS = timesUs.length ? (timesUs[timesUs.length - 1] - timesUs[0]) / 1e6 : 0;
-  return { info: body.info, startUs: timesUs.length ? timesUs[0] : 0, durationS, timesUs, buffers };
+  const repsSpanS = body.reps_span_s ?? null;
+  return { info: body.info, startUs: timesUs.length ? timesUs[0] : 0, durationS, timesUs, buffers, repsSpanS };
 }

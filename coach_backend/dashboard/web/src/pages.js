@@ -1,5 +1,5 @@
 import { $, api, sessionId, token } from "./api.js";
-import { frameIndexAt, ghostOffset, referenceTimeAt, unpackFrames } from "./ghost.js";
+import { frameIndexAt, ghostOffset, loopedReferenceTime, referenceTimeAt, unpackFrames } from "./ghost.js";
 import { decodeMessage } from "./pose.js";
 import { followReplayVideo, startLiveVideo } from "./video.js";
 import { startViewer } from "./viewer.js";
@@ -8,6 +8,22 @@ const link = (href, text) => `<a href="${href}">${text}</a>`;
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 const words = (s) => String(s).replace(/_/g, " ");
 const q = (id) => `session=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`;
+const reportUrl = (id) => `/api/sessions/${encodeURIComponent(id)}/report?token=${encodeURIComponent(token)}`;
+
+// Shows the header's report link once the ended session's report is written (the server
+// writes it as the session ends); asks up to `tries` times, a second apart.
+async function linkReport(tries = 1) {
+  for (let i = 0; i < tries; i++) {
+    const s = await api("GET", `/api/sessions/${encodeURIComponent(sessionId)}`).catch(() => null);
+    if (s && s.report) {
+      $("report-link").href = reportUrl(sessionId);
+      $("report-link").hidden = false;
+      return true;
+    }
+    if (i + 1 < tries) await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return false;
+}
 
 export async function indexPage() {
   const refresh = async () => {
@@ -19,8 +35,9 @@ export async function indexPage() {
         : `<tr><td colspan="5">no live sessions</td></tr>`;
       $("recorded").innerHTML = data.recorded.length
         ? data.recorded.map((r) => `<tr><td>${esc(r.id)}</td><td>${r.frames ?? "-"}</td><td>${(r.duration_s ?? 0).toFixed(1)} s</td>
-            <td>${r.reps ? `${r.reps.count} ${esc(words(r.reps.exercise))}` : "-"}</td>
-            <td>${r.complete ? "complete" : "open / torn"}</td><td>${link(`/replay?${q(r.id)}`, "replay")}</td></tr>`).join("")
+            <td>${r.reps ? `${r.reps.count} ${r.reps.auto ? `on ${esc(r.reps.driver_title)}` : esc(words(r.reps.exercise))}` : "-"}</td>
+            <td>${r.complete ? "complete" : "open / torn"}</td><td>${link(`/replay?${q(r.id)}`, "replay")}
+            ${r.report ? link(reportUrl(r.id), "report") : ""}</td></tr>`).join("")
         : `<tr><td colspan="6">no recordings</td></tr>`;
       $("error").textContent = "";
     } catch (e) {
@@ -85,7 +102,10 @@ export async function athletePage() {
 }
 
 function watchEnd(msg) {
-  if (msg.type === "end") $("state").textContent = `ended: ${msg.reason}`;
+  if (msg.type === "end") {
+    $("state").textContent = `ended: ${msg.reason}`;
+    linkReport(120);
+  }
   if (msg.type === "stats") $("state").textContent = `${msg.state}${msg.state_reason ? ` (${msg.state_reason})` : ""}`;
   if (msg.type === "closed" && !$("state").textContent.startsWith("ended")) $("state").textContent = "disconnected";
 }
@@ -110,7 +130,7 @@ function showReps(msg) {
     ? `last: ${last.rom_deg.toFixed(0)}° · ${down} ${last.down_s.toFixed(1)} s · ${hold} ${last.hold_s.toFixed(1)} s · ${up} ${last.up_s.toFixed(1)} s`
     : "";
   $("rep-how").textContent = r.auto
-    ? `auto: ${words(r.exercise)} on ${r.driver_title}, the angle with the largest periodic range so far`
+    ? `auto: counted on ${r.driver_title}, the most active angle so far (no exercise chosen)`
     : `${words(r.exercise)} on ${r.driver_title}, chosen by the coach`;
 }
 
@@ -137,40 +157,61 @@ export async function livePage() {
     if (s.role === "viewer") $("exercise").disabled = true; // the coach chooses
   }).catch(() => {});
   startLiveVideo();
-  await startViewer({
+  let ghost = null; // the reference ghost's controller, once the viewer is up
+  const viewer = await startViewer({
     replay: false,
     onText: (msg) => {
       watchEnd(msg);
       if (msg.type === "stats") showReps(msg);
+      if (msg.type === "frame" && ghost) ghost.show(msg.t_us);
     },
   });
+  ghost = referenceGhost(viewer, { live: true });
 }
 
-// The reference ghost of the replay page: the coach names a recording (offered from
-// /api/recordings when the token may list them), its poses are fetched at once and drawn
-// see-through over the athlete, at the reference time the DTW map gives for the shown take
-// time; by start time until that map arrives, or if the takes cannot be aligned.
-function referenceGhost(viewer) {
-  let ghost = null; // {ref, frames, map, body}
-  let takeS = 0;
+// The reference ghost of the replay and live pages: the coach names a recording (offered from
+// /api/recordings when the token may list them); its poses are fetched at once and drawn
+// see-through over the athlete.
+// Replay: show(take seconds) draws the reference at the time the DTW map gives for the shown
+// take time; by start time until that map arrives, or if the takes cannot be aligned.
+// Live: show(capture time, us) of each live pose. A live take has no future to align to, so
+// the reference's reps (its summary's span; the whole recording without one) loop from the
+// moment the coach presses Show, paced by the live poses' capture times; Restart starts them
+// again (press it as the athlete starts), so the ghost is a pacer to follow and to compare with.
+function referenceGhost(viewer, { live = false } = {}) {
+  let ghost = null; // {ref, frames, map, body, originUs}
+  let latest = live ? null : 0; // the latest show() argument
   const say = (text) => ($("ghost-state").textContent = text);
   api("GET", "/api/recordings").then((d) => {
     $("ghost-refs").innerHTML = d.recordings.filter((r) => r.id !== sessionId && !r.error)
       .map((r) => `<option value="${esc(r.id)}">${r.frames} frames, ${(r.duration_s ?? 0).toFixed(1)} s</option>`).join("");
   }).catch(() => say("type the reference's session id"));
-  const show = (tS) => {
-    takeS = tS;
+  const show = (t) => {
+    latest = t;
     if (!ghost) return;
     const { frames, body } = ghost;
-    const referenceS = referenceTimeAt(ghost.map, tS, frames.durationS);
-    const index = frameIndexAt(frames.timesUs, frames.startUs + referenceS * 1e6);
+    let shown;
+    if (live) {
+      if (ghost.originUs === null) ghost.originUs = t;
+      const elapsedS = (t - ghost.originUs) / 1e6;
+      const referenceS = loopedReferenceTime(elapsedS, frames.repsSpanS, frames.durationS);
+      shown = { tUs: t, originUs: ghost.originUs, elapsedS, referenceS, aligned: "loop" };
+    } else {
+      const referenceS = referenceTimeAt(ghost.map, t, frames.durationS);
+      shown = { takeS: t, referenceS, aligned: ghost.map ? "dtw" : "start" };
+    }
+    const index = frameIndexAt(frames.timesUs, frames.startUs + shown.referenceS * 1e6);
     const pose = decodeMessage(frames.buffers[index]).pose;
     const athlete = viewer.avatar;
     if (!pose.valid || !athlete.valid) return body.hide();
     const raw = body.setPose(pose);
     const floor = athlete.floorY === null ? null : athlete.floorY + 0.05; // where its feet are
     body.setPose(pose, ghostOffset(athlete.worldJoints[0].toArray(), floor, raw[0].toArray(), Math.min(raw[10].y, raw[11].y)));
-    window.coachGhost.shown = { takeS: tS, referenceS, index, aligned: ghost.map ? "dtw" : "start" };
+    window.coachGhost.shown = { ...shown, index };
+  };
+  const loopWords = (frames) => {
+    const [a, b] = frames.repsSpanS || [0, frames.durationS];
+    return `${frames.repsSpanS ? "its reps" : "the whole recording"} (${a.toFixed(1)}-${b.toFixed(1)} s) loop from Show; Restart as the athlete starts`;
   };
   $("ghost-show").onclick = async () => {
     const ref = $("ghost-ref").value.trim();
@@ -181,31 +222,45 @@ function referenceGhost(viewer) {
       if (!frames.buffers.length) throw new Error("the reference has no poses");
       const body = viewer.avatar.addGhost();
       body.setBetas(frames.info.betas, frames.info.body_model);
-      ghost = { ref, frames, map: null, body };
+      ghost = { ref, frames, map: null, body, originUs: latest };
+      window.coachGhost.shown = null;
+      if (live) {
+        say(`${ref}: ${loopWords(frames)}`);
+        if (latest !== null) show(latest);
+        return;
+      }
       say(`${ref}: aligned by start time (DTW alignment loading…)`);
-      show(takeS);
+      show(latest);
       const query = `reference=${encodeURIComponent(ref)}&take=${encodeURIComponent(sessionId)}`;
       const map = await api("GET", `/api/compare?${query}`).catch((e) => e);
       if (!ghost || ghost.ref !== ref) return; // another reference was picked meanwhile
       if (map instanceof Error) return say(`${ref}: aligned by start time (DTW failed: ${map.message})`);
       ghost.map = map;
       say(`${ref}: time-aligned by DTW over joint angles`);
-      show(takeS);
+      show(latest);
     } catch (e) {
       say(String(e));
     }
   };
+  if ($("ghost-restart")) {
+    $("ghost-restart").onclick = () => {
+      if (!ghost) return;
+      ghost.originUs = latest;
+      window.coachGhost.restarts++;
+    };
+  }
   $("ghost-hide").onclick = () => {
     if (ghost) ghost.body.hide();
     ghost = null;
     say("");
   };
-  window.coachGhost = { get map() { return ghost && ghost.map; }, shown: null };
+  window.coachGhost = { get map() { return ghost && ghost.map; }, get frames() { return ghost && ghost.frames; }, shown: null, restarts: 0 };
   return { show };
 }
 
 export async function replayPage() {
   $("title").textContent = `Replay · ${sessionId}`;
+  linkReport(1);
   let timeline = null;
   let dragging = false;
   let ghost = null; // the reference ghost's controller, once the viewer is up

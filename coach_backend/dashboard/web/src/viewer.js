@@ -51,7 +51,8 @@ export async function startViewer({ replay, onText }) {
       const tS = (m.captureTimeUs - t0) / 1e6;
       for (const [key, plot] of plots) plot.add(tS, a[key]);
     }
-    if (replay && onText) onText({ type: "frame", t_us: m.captureTimeUs });
+    // After the athlete's pose is set: the pages draw what follows it (the reference ghost).
+    if (onText) onText({ type: "frame", t_us: m.captureTimeUs });
   };
   ws.onclose = () => onText && onText({ type: "closed" });
   const drawLoop = () => {
