@@ -238,7 +238,7 @@ def test_given_2d_rows_lift_the_projected_reference() -> None:
     nose = world[:, 0].copy()
     nose[::2] = np.nan  # half the frames without a nose
     model = br.Model("lifter", "lifter", Reconstructor(DEFAULT_WEIGHTS), 64)
-    br.given_2d_scores(view, camera, nose, [model])
+    br.given_2d_scores(view, camera, nose, [model], fps=30.0)
     error = view.given_2d_pa["lifter"]
     assert error.shape == (len(take),) and np.isfinite(error).all()
     assert error.mean() < 80.0 and error.mean() < 0.7 * view.pa[br.CONSTANT_ROW].mean()

@@ -120,8 +120,9 @@ try {
   const duration = await replay.evaluate(() => Number(document.getElementById("timeline").max));
   await replay.evaluate((t) => window.coachReplay.seek(t), duration * 0.6);
   await replay.waitForFunction((t) => Number(document.getElementById("timeline").value) >= t - 0.5, duration * 0.6, { timeout: 20000 });
-  // The recorded video follows the seek (its own seek may take a moment to land).
-  await replay.waitForFunction(() => { const v = document.getElementById("video"); return v.readyState >= 2 && Math.abs(v.currentTime - Number(document.getElementById("timeline").value)) < 1; }, null, { timeout: 20000 })
+  // The recorded video follows the seek (its own seek may take a moment to land: over 20 s on
+  // the 2-core VM under a full test run at low priority).
+  await replay.waitForFunction(() => { const v = document.getElementById("video"); return v.readyState >= 2 && Math.abs(v.currentTime - Number(document.getElementById("timeline").value)) < 1; }, null, { timeout: 60000 })
     .catch(() => step("replay video did not follow the seek"));
   result.replay = await replay.evaluate(() => ({ duration: Number(document.getElementById("timeline").max),
     position: Number(document.getElementById("timeline").value), frames: window.coachViewer.avatar.frames,
