@@ -62,26 +62,29 @@ def read_stamp(image: np.ndarray) -> int:
 
 
 # -- server process --
-def serve(workdir: Path, weights: Path | None) -> None:
+def serve(workdir: Path, weights: Path | None, perception_side: int | None) -> None:
     import torch
 
     from coach_backend.dashboard.sessions import default_pipeline_factory
     from coach_backend.gcssn.api import DEFAULT_WEIGHTS
     from coach_backend.ingest import IngestConfig
+    from coach_backend.perception import PerceptionConfig
     from coach_backend.pipeline import PipelineConfig
     from coach_backend.serve import LiveServer, ServeConfig
 
+    perception = PerceptionConfig(max_input_side=perception_side)
     if weights is not None:
-        weights_note, cfg = str(weights), PipelineConfig(weights=weights)
+        weights_note, cfg = str(weights), PipelineConfig(perception=perception, weights=weights)
     elif DEFAULT_WEIGHTS.is_file():
-        weights_note, cfg = f"trained ({DEFAULT_WEIGHTS.name})", PipelineConfig()
+        weights_note = f"trained ({DEFAULT_WEIGHTS.name})"
+        cfg = PipelineConfig(perception=perception)
     else:  # same architecture and cost, untrained (weights not exported yet)
         from coach_backend.gcssn.network import GCSSN
 
         torch.manual_seed(0)
         weights_note, cfg = (
             f"untrained (no {DEFAULT_WEIGHTS.name})",
-            PipelineConfig(weights=GCSSN().eval()),
+            PipelineConfig(perception=perception, weights=GCSSN().eval()),
         )
     inner = default_pipeline_factory(cfg)
     logs: dict[str, dict[int, int]] = {}
@@ -243,7 +246,24 @@ def analyse(sessions: list[dict], server_log: dict[str, dict[str, int]]) -> dict
     }
 
 
+def mediapipe_alone_fps(frames: list[np.ndarray], side: int | None, count: int = 90) -> float:
+    """MediaPipe alone (one graph, keypoints only, this thread) on the clip's frames, shrunk to
+    `side` first when larger (None: native): the same-run baseline of a session's rate."""
+    from coach_backend.perception import PerceptionConfig
+    from coach_backend.perception.mediapipe_source import MediaPipeDetector
+
+    config = PerceptionConfig(max_input_side=side, segmentation=False)
+    with MediaPipeDetector(config) as detector:
+        detector.detect(frames[0])  # warm-up: the first inference allocates
+        t0 = time.perf_counter()
+        for i in range(count):
+            detector.detect(frames[i % len(frames)])
+        return count / (time.perf_counter() - t0)
+
+
 def main() -> None:
+    from coach_backend.config import LIVE_PERCEPTION_MAX_SIDE
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sessions", type=int, nargs="+", default=[1, 2, 3])
     p.add_argument("--seconds", type=float, default=12.0, help="measurement window per run")
@@ -253,10 +273,18 @@ def main() -> None:
     p.add_argument(
         "--weights", type=Path, default=None, help="GC-SSN weights (default: the shipped ones)"
     )
+    p.add_argument(
+        "--perception-max-side",
+        type=int,
+        default=LIVE_PERCEPTION_MAX_SIDE or 0,
+        help="the server shrinks frames with a longer side to this before MediaPipe "
+        f"(default {LIVE_PERCEPTION_MAX_SIDE or 0}, the product's; 0 = native)",
+    )
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
+    side = a.perception_max_side or None
     if a.serve:
-        serve(a.workdir, a.weights)
+        serve(a.workdir, a.weights, side)
         return
     try:
         width, height = (int(v) for v in a.size.lower().split("x"))
@@ -266,11 +294,15 @@ def main() -> None:
     from coach_backend.ingest.testclip import render_clip
 
     frames = render_clip(30, (width, height))
+    mp_native = mediapipe_alone_fps(frames, None)
+    mp_side = mediapipe_alone_fps(frames, side)
+    print(f"MediaPipe alone: {mp_native:.1f} fps native, {mp_side:.1f} fps at side {side}")
     rows, weights = [], "?"
     for n in a.sessions:
         workdir = a.workdir / f"n{n}"
         workdir.mkdir(parents=True, exist_ok=True)
         weights_args = [] if a.weights is None else ["--weights", str(a.weights)]
+        weights_args += ["--perception-max-side", str(a.perception_max_side)]
         proc = subprocess.Popen(
             [sys.executable, __file__, "--serve", "--workdir", str(workdir), *weights_args],
             stdout=subprocess.PIPE, text=True,
@@ -289,7 +321,10 @@ def main() -> None:
     machine = (f"{platform.platform()}, {os.cpu_count()} CPUs visible, python "
                f"{platform.python_version()}, load average before run {os.getloadavg()[0]:.1f}")  # fmt: skip
     lines = [
-        f"Camera frames {width}x{height} at 30 fps.",
+        f"Camera frames {width}x{height} at 30 fps; the server's perception input: long side at "
+        f"most {side or 'native'}. Same-run baseline, MediaPipe alone (one graph, keypoints "
+        f"only, no server): {mp_native:.1f} fps at native size, {mp_side:.1f} fps at the "
+        "perception input.",
         "",
         "| live sessions | poses/s per session (min) | glass-to-pose p50 ms | p95 ms "
         "| server pipeline ms/frame | poses matched |",

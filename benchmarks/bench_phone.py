@@ -71,7 +71,13 @@ SWEEP: tuple[tuple[int | None, bool], ...] = (
 )  # fmt: skip
 SWEEP_FRAMES = 60
 CONFIDENT = 0.5  # keypoints compared in the sweep: confident at native and when shrunk
-CLI_COMMANDS = ("coach_backend.replay", "coach_backend.export", "coach_backend.serve")
+CLI_COMMANDS = (
+    "coach_backend.replay",
+    "coach_backend.export",
+    "coach_backend.serve",
+    "coach_backend.compare",
+    "coach_backend.demo",
+)
 
 
 # ---- clips ---------------------------------------------------------------------------------
@@ -264,7 +270,7 @@ def startup_probe(weights: Path | None) -> None:
 
     from coach_backend.replay import run as _run  # noqa: F401  (torch, GC-SSN, pipeline, gRPC)
 
-    lap("import replay (torch, GC-SSN, pipeline, stream)")
+    lap("import replay (torch, GC-SSN, pipeline, stream; not the report's modules)")
     from coach_backend.body import load_body_model
     from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn
 
@@ -275,22 +281,31 @@ def startup_probe(weights: Path | None) -> None:
     import mediapipe  # noqa: F401
 
     lap("import mediapipe")
+    from coach_backend.config import OFFLINE_REFINE_STEPS, REPLAY_PERCEPTION_MAX_SIDE
+    from coach_backend.perception import PerceptionConfig
     from coach_backend.pipeline import PipelineConfig, SessionPipeline, perceive
+    from coach_backend.replay.run import GCSSN_FIRST_BATCH
     from coach_backend.replay.video import VideoReader
 
-    pipeline = SessionPipeline("probe", PipelineConfig(weights=network), body=body)
+    config = PipelineConfig(  # the replay's
+        perception=PerceptionConfig(max_input_side=REPLAY_PERCEPTION_MAX_SIDE),
+        weights=network,
+        refine_steps=OFFLINE_REFINE_STEPS,
+    )
+    pipeline = SessionPipeline("probe", config, body=body)
     lap("SessionPipeline (GC-SSN + body ready)")
     from coach_backend.perception.mediapipe_source import MediaPipeDetector
 
     detector = MediaPipeDetector(pipeline.config.perception)
     lap("MediaPipe graph")
+    n = GCSSN_FIRST_BATCH
     with VideoReader(EXAMPLE) as video:
-        frames = [frame for _, (frame, _) in zip(range(8), video, strict=False)]
-    lap("open video, decode 8 frames")
+        frames = [frame for _, (frame, _) in zip(range(n), video, strict=False)]
+    lap(f"open video, decode {n} frames")
     perceived = [perceive(detector, frame, 33_333 * i) for i, frame in enumerate(frames)]
-    lap("MediaPipe, 8 frames")
+    lap(f"MediaPipe, {n} frames")
     pipeline.finish_batch(perceived)
-    lap("GC-SSN + smoothing, 8 frames")
+    lap(f"GC-SSN + {OFFLINE_REFINE_STEPS}-step fit + smoothing, {n} frames (the first poses)")
     phases["total"] = time.time() - float(os.environ["BENCH_LAUNCHED_AT"])
     detector.close()
     pipeline.close()
@@ -409,6 +424,13 @@ def git_revision() -> str:
     return git("rev-parse", "--short", "HEAD").strip() + dirty
 
 
+def steady_ratio(run: ProcessRun, mediapipe_fps: float) -> str:
+    """The replay's steady-state frame rate over MediaPipe alone's (same run)."""
+    if run.steady_x is None:
+        return "-"
+    return f"{run.steady_x * run.frames / run.video_s / mediapipe_fps:.2f}"
+
+
 def verdict(value: float | None, target: float, higher_is_better: bool = True) -> str:
     if value is None:
         return "n/a"
@@ -493,8 +515,8 @@ def report(
     load_after: tuple[float, float, float],
     args: argparse.Namespace,
 ) -> str:
+    from coach_backend.config import REPLAY_PERCEPTION_MAX_SIDE
     from coach_backend.gcssn.api import DEFAULT_WEIGHTS
-    from coach_backend.perception.types import DEFAULT_MAX_INPUT_SIDE
 
     weights = args.weights or DEFAULT_WEIGHTS
     out = [
@@ -505,8 +527,8 @@ def report(
         f"Machine: {machine()}. Load average (1 min) {load_before[0]:.1f} before the run, "
         f"{load_after[0]:.1f} after. Code: {git_revision()}. GC-SSN weights: "
         f"{Path(weights).relative_to(REPO) if Path(weights).is_relative_to(REPO) else weights}. "
-        f"Perception input: long side at most {DEFAULT_MAX_INPUT_SIDE or 'native'}"
-        " (`PerceptionConfig.max_input_side`).",
+        f"The replay's perception input: long side at most {REPLAY_PERCEPTION_MAX_SIDE or 'native'}"
+        " (`REPLAY_PERCEPTION_MAX_SIDE`, `--perception-max-side`).",
         "",
         "Whole process = clip length / wall time from launching `python -m coach_backend.replay "
         "CLIP --out DIR --force --quiet` to its exit (imports, model loading, decoding, "
@@ -518,7 +540,8 @@ def report(
         "",
         "| clip | frames | decode alone fps | MediaPipe alone fps (with mask / keypoints only) "
         "| replay, whole process | ratio to MediaPipe alone (with mask / keypoints only) "
-        "| steady state | first poses | `--overlay`, whole process | steady state |",
+        "| steady state (ratio to MediaPipe alone, keypoints only) | first poses "
+        "| `--overlay`, whole process | steady state |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -528,7 +551,8 @@ def report(
             f"| {r['mp_mask']:.1f} / {r['mp_plain']:.1f} "
             f"| {plain.whole_x:.2f}x ({plain.whole_fps:.1f} fps) "
             f"| {plain.whole_fps / r['mp_mask']:.2f} / {plain.whole_fps / r['mp_plain']:.2f} "
-            f"| {fmt(plain.steady_x, suffix='x')} | {fmt(plain.first_poses_s, suffix=' s')} "
+            f"| {fmt(plain.steady_x, suffix='x')} ({steady_ratio(plain, r['mp_plain'])}) "
+            f"| {fmt(plain.first_poses_s, suffix=' s')} "
             f"| {'-' if overlay is None else f'{overlay.whole_x:.2f}x'} "
             f"| {'-' if overlay is None else fmt(overlay.steady_x, suffix='x')} |"
         )

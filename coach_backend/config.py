@@ -10,10 +10,12 @@ OFFLINE_REFINE_STEPS = 10
 # Offline fit: pull of MediaPipe's world landmarks (similarity-aligned to the network's answer)
 # on the body during the per-frame fit (`fit_lifted_to_keypoints`); 0 = none. Their errors are
 # not the network's, so the pair beats either. On the Pose2Sim views (bench_real, single-view
-# PA-MPJPE, same runs): pull 0 / 0.5 / 1 gave 68.7 / 68.0 / 68.0 mm for the 10-step fit and
-# 67.6 / 66.5 / 65.6 mm on the replay's file path, but at 1 the fit's 2D PCK@5 % fell to 89.7 %
-# on one view (the 2D bar is >= 90 % on every clip); 0.5 keeps every clip >= 90.9 %. Pulls of
-# 2-3 were worse in 3D. Keypoints users bring have no 3D and are unaffected.
+# PA-MPJPE; runs with the frames shrunk to 960 px before MediaPipe, each comparison within one
+# run): pull 0 / 0.5 / 1 gave 68.7 / 68.0 / 68.0 mm for the 10-step fit and 67.6 / 66.5 / 65.6
+# mm on the replay's file path, but at 1 the fit's 2D PCK@5 % fell to 89.7 % on one view (the
+# 2D bar is >= 90 % on every clip); 0.5 kept every clip >= 90.9 %. Pulls of 2-3 were worse in
+# 3D. At native resolution, 0.5 vs 0: fit 71.0 vs 71.9, replay 69.4 vs 70.6 mm
+# (benchmarks/results/real.md). Keypoints users bring have no 3D and are unaffected.
 DETECTOR_3D_PULL = 0.5
 
 # Replay: 2D-fit steps that lay the zero-phase smoothed bodies back onto each frame's keypoints
@@ -22,3 +24,24 @@ DETECTOR_3D_PULL = 0.5
 # of 1.3-2.0 % on every real clip (5 steps: up to 2.9 %) and single-view 3D of 68.9 mm
 # (71.2 mm unsmoothed).
 SETTLE_STEPS = 15
+
+# Perception resolution of the replay: frames whose long side is larger are shrunk to this many
+# pixels (cv2 INTER_AREA) before MediaPipe (`--perception-max-side`); keypoints and outputs stay
+# in the video's own pixels. None: native. Why 960: BlazePose's models read 224-256 px crops
+# whatever the frame, but the graph's copies and conversions of the whole frame grow with it.
+# The gain is modest: on the 2-core VM MediaPipe took 27.1 -> 25.1 ms a 1080p frame, 42.4 ->
+# 38.8 ms a 4K one (a quiet run; 61 -> 41 ms at 1080p in a busy one), while 1280 was slower
+# than native and 640 no faster than 960 (benchmarks/results/phone.md); 1080p and 4K shrink
+# to 960 by whole factors (2x, 4x: a 0.7 ms resize). On real
+# footage (benchmarks/results/phone.md, from benchmarks/bench_real.py) 960 kept the replay
+# path's single-view 3D at 66.5 mm (69.4 at native, the reference moving with it) and its 2D
+# alignment on every video clip within 0.1 % of the person's height of native's; only the
+# 24-megapixel lunge photo, shrunk 6x, lost a little (1.4 -> 1.6 %).
+REPLAY_PERCEPTION_MAX_SIDE: int | None = 960
+
+# Perception resolution of live sessions (and `PerceptionConfig`'s default): native. Why: live
+# camera frames are 640x480-1280x720, where shrinking did not pay: at 1280x720 on the 2-core VM
+# one live session kept 21.0 and 23.4 fps at native size against 18.1 and 19.0 fps shrunk to
+# 960 (benchmarks/bench_live.py, two runs each, busy machine): MediaPipe alone was no faster on
+# the smaller frame and a 4/3 INTER_AREA resize costs 6 ms a frame.
+LIVE_PERCEPTION_MAX_SIDE: int | None = None

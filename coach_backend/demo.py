@@ -21,17 +21,20 @@ EXAMPLE = repo_path("examples", "walk_shot.mp4")  # in the repository, not in th
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, default=EXAMPLE)
+    parser.add_argument("--out", type=Path, default=repo_path("out", "walk_shot"))
+    parser.add_argument(
+        "--weights", type=Path, default=None, help="GC-SSN weights (default: the shipped ones)"
+    )
+    args = parser.parse_args(argv)
+    # Imported after the arguments are parsed: `--help` needs no torch (seconds).
     from coach_backend.gcssn.api import DEFAULT_WEIGHTS
     from coach_backend.replay.cli import progress_bar, summary
     from coach_backend.replay.run import ReplayOptions, run_replay
     from coach_backend.replay.video import VideoError
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--video", type=Path, default=EXAMPLE)
-    parser.add_argument("--out", type=Path, default=repo_path("out", "walk_shot"))
-    parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
-    args = parser.parse_args(argv)
-
+    args.weights = args.weights or DEFAULT_WEIGHTS
     if not args.weights.is_file():
         print(
             f"error: GC-SSN weights {args.weights} not found. They ship in "

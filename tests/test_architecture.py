@@ -15,7 +15,8 @@ PACKAGE = Path(coach_backend.__file__).parent
 
 # Lowest first. A package may import only packages of a LOWER tier (not its own tier's).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("resources", "config", "viz"),  # foundations: where files live, defaults, drawing
+    # foundations: where files live, defaults, drawing, the fits' optimiser
+    ("resources", "config", "viz", "optim"),
     ("body",),  # core stages ...
     ("mocap", "smoothing"),
     ("prior", "perception"),

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from coach_backend.config import LIVE_PERCEPTION_MAX_SIDE, REPLAY_PERCEPTION_MAX_SIDE
 from coach_backend.perception import SURFACE_KEYPOINT_NAMES, PerceptionConfig
 from coach_backend.perception.mediapipe_source import (
     MEDIAPIPE_TO_SURFACE,
@@ -140,11 +141,23 @@ def detect(frame: np.ndarray, **config: object):
         return det.detect(frame)
 
 
-def test_default_input_size_is_native() -> None:
-    # Measured (benchmarks/bench_phone.py): shrinking saves no time once the mask is off.
-    assert PerceptionConfig().max_input_side == DEFAULT_MAX_INPUT_SIDE is None
+def test_default_input_size_is_lives_choice() -> None:
+    # One source: coach_backend.config (measured in benchmarks/results/phone.md and live.md).
+    assert PerceptionConfig().max_input_side == DEFAULT_MAX_INPUT_SIDE == LIVE_PERCEPTION_MAX_SIDE
     with pytest.raises(ValueError):
         PerceptionConfig(max_input_side=0)
+
+
+def test_replay_input_size_shrinks_phone_frames_and_keeps_webcam_frames() -> None:
+    side = REPLAY_PERCEPTION_MAX_SIDE
+    assert side is not None
+    with MediaPipeDetector(PerceptionConfig(max_input_side=side)) as det:
+        webcam = np.zeros((480, 640, 3), np.uint8)
+        assert det.input_image(webcam) is webcam
+        landscape = det.input_image(np.zeros((1080, 1920, 3), np.uint8))
+        portrait = det.input_image(np.zeros((1920, 1080, 3), np.uint8))
+    assert landscape.shape == (round(1080 * side / 1920), side, 3)
+    assert portrait.shape == (side, round(1080 * side / 1920), 3)
 
 
 def test_graph_gets_the_shrunk_frame(monkeypatch) -> None:

@@ -132,6 +132,56 @@ def test_timings_file_for_benchmarks(clip: Path, weights: Path, tmp_path: Path) 
     )
 
 
+# -- perception resolution and batching (issue 13) --
+
+
+@pytest.fixture(scope="module")
+def phone_sized_clip(upright_frames, tmp_path_factory) -> Path:
+    """The tiny clip at 2x its size (1280x960): bigger than the perception side."""
+    path = tmp_path_factory.mktemp("clip") / "tiny_1280.mp4"
+    big = [cv2.resize(f, (1280, 960), interpolation=cv2.INTER_CUBIC) for f in upright_frames]
+    write_video(path, iter(big), fps=30.0)
+    return path
+
+
+def projected_joints(npz: np.lib.npyio.NpzFile) -> np.ndarray:
+    """(T,24,2) the replay's joints in the pixels of its own `image_size` frame."""
+    fx, fy, cx, cy = npz["intrinsics"]
+    joints = npz["joints"]
+    return joints[..., :2] / joints[..., 2:] * (fx, fy) + (cx, cy)
+
+
+def test_perception_side_keeps_outputs_in_the_videos_pixels(
+    phone_sized_clip: Path, tmp_path: Path
+) -> None:
+    """Frames shrunk to 640 before MediaPipe: the outputs are still those of the 1280x960
+    video (size, intrinsics) and the body lands where a native replay puts it."""
+    outputs = {}
+    for side in ("640", "0"):
+        out = tmp_path / side
+        args = [str(phone_sized_clip), "--out", str(out), "--quiet", "--perception-max-side", side]
+        assert main(args) == 0
+        outputs[side] = np.load(out / "smpl.npz")
+    shrunk, native = outputs["640"], outputs["0"]
+    assert json.loads(str(shrunk["meta"]))["perception_max_side"] == 640
+    assert json.loads(str(native["meta"]))["perception_max_side"] is None
+    assert tuple(shrunk["image_size"]) == tuple(native["image_size"]) == (1280, 960)
+    np.testing.assert_allclose(shrunk["intrinsics"], native["intrinsics"])
+    assert shrunk["valid"].all() and native["valid"].all()
+    a, b = projected_joints(shrunk), projected_joints(native)
+    height = np.ptp(b[..., 1], axis=1).mean()  # the body's extent in the image
+    assert height > 200  # (in full-size pixels: half of it would mean 640-frame pixels)
+    assert np.median(np.linalg.norm(a - b, axis=-1)) < 0.03 * height
+
+
+def test_gcssn_batches_start_small() -> None:
+    from coach_backend.replay.run import _batches
+
+    sizes = [len(b) for b in _batches(iter(range(75)), 8, 32)]
+    assert sizes == [8, 32, 32, 3]
+    assert [len(b) for b in _batches(iter(range(5)), 8, 32)] == [5]
+
+
 def test_causal_smoothing_option(clip: Path, weights: Path, tmp_path: Path) -> None:
     out = tmp_path / "causal"
     args = [str(clip), "--weights", str(weights), "--out", str(out), "--smoothing", "causal"]
@@ -171,9 +221,12 @@ def test_missing_weights_exit(clip: Path, tmp_path: Path, capsys) -> None:
     assert code == 1 and "gcssn.train" in capsys.readouterr().err
 
 
-def test_usage_errors() -> None:
+@pytest.mark.parametrize(
+    "args", [["--max-frames", "0"], ["--perception-max-side", "8"], ["--perception-max-side", "-1"]]
+)
+def test_usage_errors(args: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["x.mp4", "--max-frames", "0"])
+        main(["x.mp4", *args])
     assert exc.value.code == 2
 
 
@@ -291,8 +344,9 @@ def warnings_in(stderr: str) -> list[str]:
 # -- arguments are checked before anything is processed (issue 12, fault 8) --
 
 
-def test_help_imports_nothing_heavy() -> None:
-    run = run_cli_probe(CLI, "--help")
+@pytest.mark.parametrize("module", [CLI, "coach_backend.demo"])
+def test_help_imports_nothing_heavy(module: str) -> None:
+    run = run_cli_probe(module, "--help")
     assert run.returncode == 0 and "--weights" in run.stdout
     assert run.heavy_imported == []  # what makes --help answer at once
 

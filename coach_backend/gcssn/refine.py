@@ -23,6 +23,7 @@ from coach_backend.gcssn.losses import (
 )
 from coach_backend.gcssn.network import Prediction
 from coach_backend.gcssn.rotations import rotmat_to_rotvec, rotvec_to_rotmat
+from coach_backend.optim import Adam
 from coach_backend.perception.types import RepresentationBatch
 from coach_backend.prior.model import PosePrior
 
@@ -138,7 +139,7 @@ def fit_lifted_to_keypoints(
 
     zero = torch.zeros(len(rotmats), 3)
     correction = torch.zeros(rotmats.shape[:2] + (3,), requires_grad=True)
-    optimizer = torch.optim.Adam([correction], lr=lr)
+    optimizer = Adam([correction], lr=lr)  # (torch.optim's imports torch._dynamo: 1.5 s)
     ids = torch.zeros(0, dtype=torch.long)
     anchor = None
     if detector_3d is not None and detector_3d_weights is not None and detector_3d_pull > 0:
@@ -155,9 +156,10 @@ def fit_lifted_to_keypoints(
         )
         if anchor is not None:
             gap = ((rooted - anchor) ** 2).sum(-1) * detector_3d_weights
-            loss = loss + detector_3d_pull * (
-                gap.sum(1) / detector_3d_weights.sum(1).clamp_min(1e-6)
-            ).sum()
+            loss = (
+                loss
+                + detector_3d_pull * (gap.sum(1) / detector_3d_weights.sum(1).clamp_min(1e-6)).sum()
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

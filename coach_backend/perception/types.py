@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_KEYPOINTS
+from coach_backend.config import LIVE_PERCEPTION_MAX_SIDE
 
 # The body's surface keypoints (COCO-17 then COCO-WholeBody feet, defined once in
 # body/skeleton.py), as perception names them. Index = position in arrays.
@@ -32,13 +33,9 @@ SURFACE_KEYPOINT_NAMES: tuple[str, ...] = tuple(KEYPOINT_NAMES)
 DEFAULT_HFOV_DEG = 60.0
 
 # Long side (px) frames are shrunk to before MediaPipe (`PerceptionConfig.max_input_side`);
-# None: never. Why native (benchmarks/bench_phone.py, results/phone.md): without the person mask
-# (the keypoint lifter's case) MediaPipe takes about as long on a 1080p or 4K frame as on a
-# shrunk one (its models read 224-256 px crops either way; the differences measured were within
-# the noise, either way), the INTER_AREA resize itself costs 1-27 ms, and shrinking moves the
-# keypoints by a median 0.2-0.7 % of the person's height. With the mask (CNN GC-SSN weights)
-# its cost grows with the frame: there 960 saves 20-55 % of MediaPipe's time at 1080p-4K.
-DEFAULT_MAX_INPUT_SIDE: int | None = None
+# None: never. The default is live's choice (native), the replay passes its own; both and why:
+# `coach_backend.config` (LIVE_ / REPLAY_PERCEPTION_MAX_SIDE).
+DEFAULT_MAX_INPUT_SIDE: int | None = LIVE_PERCEPTION_MAX_SIDE
 
 
 @dataclass(frozen=True)
@@ -225,7 +222,7 @@ class PerceptionConfig:
     camera: full-frame intrinsics; None -> `Camera.default_for(width, height)` per frame.
     max_input_side: frames whose long side is larger are shrunk to it (cv2 INTER_AREA) before
         MediaPipe; keypoints, box and silhouette still come out in full-frame pixels. None:
-        native (the default, see DEFAULT_MAX_INPUT_SIDE for why; 960 pays with the mask on).
+        native (the default: live's choice; the replay uses 960, see `coach_backend.config`).
     segmentation: ask MediaPipe for the person mask (the silhouette and its share of the crop
         box). `SessionPipeline` turns it off when its network reads only keypoints (why: at
         1080p the mask is about 40 % of MediaPipe's time).

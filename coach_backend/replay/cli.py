@@ -35,13 +35,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 DEFAULT_PORT = 50051
 EXIT_FAILED, EXIT_INTERRUPTED = 1, 130  # (argparse exits with 2 for bad arguments)
+MIN_PERCEPTION_SIDE = 16  # (PerceptionConfig.max_input_side's own lower bound)
 
 
 def build_parser() -> argparse.ArgumentParser:
     # Only the standard library here and in main() before the checks: `--help` imports
     # nothing heavy (the default weights path lives with the network, so it is named in words).
     from coach_backend.compare.names import EXERCISE_CHOICES
-    from coach_backend.config import OFFLINE_REFINE_STEPS, SETTLE_STEPS
+    from coach_backend.config import OFFLINE_REFINE_STEPS, REPLAY_PERCEPTION_MAX_SIDE, SETTLE_STEPS
     from coach_backend.replay.preflight import OVERLAY_SUFFIXES
 
     p = argparse.ArgumentParser(
@@ -104,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="TAKE",
         help="compare with this reference take in the report (a replay smpl.npz or .coachrec)",
+    )
+    p.add_argument(
+        "--perception-max-side",
+        type=int,
+        default=REPLAY_PERCEPTION_MAX_SIDE or 0,
+        metavar="PIXELS",
+        help="frames whose long side is larger are shrunk to this before MediaPipe (default "
+        f"{REPLAY_PERCEPTION_MAX_SIDE or 0}; 0 = native resolution); the outputs stay in the "
+        "video's own pixels",
     )
     p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     p.add_argument(
@@ -209,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--settle-steps must be >= 0")
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be >= 1")
+    if 0 < args.perception_max_side < MIN_PERCEPTION_SIDE or args.perception_max_side < 0:
+        parser.error(f"--perception-max-side must be 0 (native) or >= {MIN_PERCEPTION_SIDE}")
 
     from coach_backend.replay import preflight  # the standard library only
 
@@ -252,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=workers,
         exercise=args.exercise,
         reference=args.reference,
+        perception_max_side=args.perception_max_side or None,
     )
     bar = progress_bar(args.quiet)
     try:

@@ -24,11 +24,10 @@ from typing import Literal
 import numpy as np
 import torch
 
-from coach_backend.analytics import analyse_recording
 from coach_backend.body import BodyModel, BodyParams, load_body_model
-from coach_backend.config import SETTLE_STEPS
+from coach_backend.config import REPLAY_PERCEPTION_MAX_SIDE, SETTLE_STEPS
 from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn, settle_on_keypoints
-from coach_backend.perception import Camera, Representation, stack
+from coach_backend.perception import Camera, PerceptionConfig, Representation, stack
 from coach_backend.pipeline import Perceived, PipelineConfig, SessionPipeline, WireEncoder
 from coach_backend.recorder import SessionRecorder, recorded_session_info, replay
 from coach_backend.replay.parallel import default_workers, perceive_file
@@ -43,11 +42,6 @@ from coach_backend.replay.preflight import (
     check_outputs,
     check_weights_file,
 )
-from coach_backend.replay.session_report import (
-    key_frames_at,
-    load_reference,
-    write_session_report,
-)
 from coach_backend.replay.video import VideoInfo, VideoReader, write_video
 from coach_backend.smoothing import SmoothingConfig, SmplSequence, smooth_sequence
 from coach_backend.stream import PoseStreamServer, SessionHub, StreamConfig, make_session_info, pb
@@ -55,9 +49,12 @@ from coach_backend.stream import PoseStreamServer, SessionHub, StreamConfig, mak
 FORMAT = "coach_backend.replay/1"
 COMPLETE_REASON = "replay complete"  # the StreamEnd reason of a recording the replay finished
 Smoothing = Literal["causal", "zero_phase"]
-# Frames per GC-SSN call offline: about half the cost per frame of one at a time here, and
-# small enough that the progress bar still moves smoothly.
-_GCSSN_BATCH = 8
+# Frames per GC-SSN call (network + the 10-step fit) offline. The fit's cost is mostly per step,
+# not per frame: on the 2-core VM 8.1-8.4 ms a frame in batches of 8, 2.6-2.9 in batches of 32,
+# 1.9 in batches of 64 (busy machine, same run). 32 keeps the progress bar moving about once a
+# second; the first batch is small so that the first poses come early.
+GCSSN_BATCH = 32
+GCSSN_FIRST_BATCH = 8
 _SETTLE_CHUNK = 256
 # x264 preset of the overlay video: a preview, and at 1080p "medium" took longer than
 # everything else of a replay (about 175 ms a frame against 47 ms for "veryfast" on 2 cores).
@@ -98,6 +95,9 @@ class ReplayOptions:
     # largest periodic range) and a reference take to compare with (smpl.npz or .coachrec).
     exercise: str = "auto"
     reference: Path | None = None
+    # Frames with a longer side are shrunk to it before MediaPipe (None: native); keypoints and
+    # outputs stay in the video's own pixels.
+    perception_max_side: int | None = REPLAY_PERCEPTION_MAX_SIDE
 
 
 @dataclass(frozen=True)
@@ -173,12 +173,23 @@ def run_replay(
         info = video.info
     replaced = check_outputs(out, OUTPUT_NAMES, overlay, options.overwrite)
     network = _load_network(options.weights)
-    reference = load_reference(options.reference)  # a bad one fails before any work
+    reference = None
+    if options.reference is not None:  # a bad one fails before any work
+        # (The report's modules, scipy.signal and matplotlib, ~1 s: imported when needed, so
+        # the first poses do not wait for them.)
+        from coach_backend.replay.session_report import load_reference
+
+        reference = load_reference(options.reference)
     workers = default_workers() if options.workers is None else capped_workers(options.workers)[0]
     body = load_body_model()
     import mediapipe  # noqa: F401  (its import, ~0.5 s, belongs to model loading too)
 
-    config = PipelineConfig(weights=network, refine_steps=options.refine_steps, fps=info.fps)
+    config = PipelineConfig(
+        perception=PerceptionConfig(max_input_side=options.perception_max_side),
+        weights=network,
+        refine_steps=options.refine_steps,
+        fps=info.fps,
+    )
     session_id = video_path.stem or "replay"
     # Every check passed: clear the earlier run's outputs now, not at the end, because the
     # recording is written from the first frame on and two runs' files must never be mixed.
@@ -206,7 +217,7 @@ def run_replay(
             video_path, pipeline.config.perception, workers, options.max_frames, info.fps
         )
         try:
-            for batch in _batches(frames, _GCSSN_BATCH):
+            for batch in _batches(frames, GCSSN_FIRST_BATCH, GCSSN_BATCH):
                 results.extend(pipeline.finish_batch(batch))
                 representations.extend(p.representation for p in batch)
                 if tick:
@@ -235,6 +246,7 @@ def run_replay(
         "smoothing": options.smoothing,
         "refine_steps": options.refine_steps,
         "settle_steps": options.settle_steps if options.smoothing == "zero_phase" else None,
+        "perception_max_side": options.perception_max_side,
         "weights": _weights_name(options.weights),
         "expected_frames": expected,
     }
@@ -242,6 +254,9 @@ def run_replay(
     _write_json(out / JSON_NAME, final, joints, meta)
     confidences = [r.confidence for r in results]
     _replace_recording(recording, session_info, final, confidences, body)
+    from coach_backend.analytics import analyse_recording
+    from coach_backend.replay.session_report import key_frames_at, write_session_report
+
     session, comparison, note = analyse_recording(recording, options.exercise, reference)
     moments = key_frames_at(session, final.timestamp_s)
     overlay_frames: dict[int, np.ndarray] = {}
@@ -298,13 +313,15 @@ def _ending(hub: SessionHub) -> Iterator[SessionHub]:
         hub.end(COMPLETE_REASON)
 
 
-def _batches(items: Iterator[Perceived], size: int) -> Iterator[list[Perceived]]:
+def _batches(items: Iterator[Perceived], first: int, size: int) -> Iterator[list[Perceived]]:
+    """Consecutive batches: the first of `first` items, then of `size` (the last may be short)."""
     batch: list[Perceived] = []
+    wanted = first
     for item in items:
         batch.append(item)
-        if len(batch) == size:
+        if len(batch) == wanted:
             yield batch
-            batch = []
+            batch, wanted = [], size
     if batch:
         yield batch
 
@@ -359,18 +376,25 @@ def _params(seq: SmplSequence, rows: np.ndarray) -> BodyParams:
 
 
 def _body_chunks(
-    body: BodyModel, seq: SmplSequence, rows: np.ndarray, chunk: int = 64
+    body: BodyModel,
+    seq: SmplSequence,
+    rows: np.ndarray,
+    chunk: int = 64,
+    vertex_ids: torch.Tensor | None = None,
 ) -> Iterator[tuple[np.ndarray, object]]:
+    """The posed body of `rows`, `chunk` frames at a time (all vertices, or `vertex_ids`)."""
     for i in range(0, len(rows), chunk):
         part = rows[i : i + chunk]
         with torch.no_grad():
-            yield part, body(_params(seq, part))
+            yield part, body(_params(seq, part), vertex_ids)
 
 
 def _joints(body: BodyModel, seq: SmplSequence) -> np.ndarray:
     """(T,24,3) SMPL joints of the final parameters (zeros where invalid)."""
     joints = np.zeros((len(seq), 24, 3), np.float32)
-    for rows, out in _body_chunks(body, seq, np.flatnonzero(seq.valid)):
+    no_vertices = torch.zeros(0, dtype=torch.long)  # joints are exact without skinning any
+    valid = np.flatnonzero(seq.valid)
+    for rows, out in _body_chunks(body, seq, valid, chunk=256, vertex_ids=no_vertices):
         joints[rows] = out.joints.numpy()  # type: ignore[attr-defined]
     return joints
 
