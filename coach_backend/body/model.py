@@ -251,23 +251,22 @@ class BodyModel(torch.nn.Module):
     ) -> BodyOutput:
         """``forward`` with (B,24,3,3) rotation matrices, as networks predict them (no
         axis-angle round trip, whose gradient is singular at the zero rotation)."""
-        batch = rotmats.shape[0]
         rest_joints = self.rest_joints(betas)
-        if not self.has_pose_correctives:
-            return self._posed_folded(rotmats, betas, transl, rest_joints, vertex_ids)
-        wanted = torch.arange(self.num_vertices) if vertex_ids is None else vertex_ids
-        ids = torch.cat([wanted, self.keypoint_support])
-        v_shaped = self.v_template[ids] + blend_shapes(betas, self.shapedirs[ids])
-        if self.has_pose_correctives:
-            pose_feature = (rotmats[:, 1:] - torch.eye(3, dtype=rotmats.dtype)).reshape(batch, -1)
-            posedirs = self.posedirs.reshape(-1, self.num_vertices, 3)[:, ids]
-            offsets = (pose_feature @ posedirs.reshape(posedirs.shape[0], -1)).reshape(batch, -1, 3)
-            v_shaped = v_shaped + offsets
         posed_joints, transforms = batch_rigid_transform(rotmats, rest_joints, self.parents)
-        skin = _skin(v_shaped, self.lbs_weights[ids], transforms)
-        vertices, support = skin[:, : len(wanted)], skin[:, len(wanted) :]
-        keypoints = torch.einsum("kv,bvd->bkd", self.keypoint_weights, support)
-
+        wanted = torch.arange(self.num_vertices) if vertex_ids is None else vertex_ids
+        if self.has_pose_correctives:  # real SMPL: keypoints from their skinned support
+            ids = torch.cat([wanted, self.keypoint_support])
+            pose_feature = (rotmats[:, 1:] - torch.eye(3, dtype=rotmats.dtype)).flatten(1)
+            posedirs = self.posedirs.reshape(-1, self.num_vertices, 3)[:, ids].flatten(1)
+            v_shaped = self.v_template[ids] + blend_shapes(betas, self.shapedirs[ids])
+            v_shaped = v_shaped + (pose_feature @ posedirs).reshape(len(rotmats), -1, 3)
+            skin = _skin(v_shaped, self.lbs_weights[ids], transforms)
+            vertices, support = skin[:, : len(wanted)], skin[:, len(wanted) :]
+            keypoints = torch.einsum("kv,bvd->bkd", self.keypoint_weights, support)
+        else:
+            shaped = self.v_template[wanted] + blend_shapes(betas, self.shapedirs[wanted])
+            vertices = _skin(shaped, self.lbs_weights[wanted], transforms)
+            keypoints = self._folded_keypoints(betas, transforms)
         shift = transl[:, None, :]
         world = transforms.clone()
         world[:, :, :3, 3] = posed_joints + shift
@@ -278,34 +277,15 @@ class BodyModel(torch.nn.Module):
             joint_transforms=world,
         )
 
-    def _posed_folded(
-        self,
-        rotmats: torch.Tensor,
-        betas: torch.Tensor,
-        transl: torch.Tensor,
-        rest_joints: torch.Tensor,
-        vertex_ids: torch.Tensor | None,
-    ) -> BodyOutput:
-        """``from_rotmats`` for a body without pose correctives: keypoints from the folded
-        terms (`_fold_keypoints`), only the wanted vertices skinned."""
-        posed_joints, transforms = batch_rigid_transform(rotmats, rest_joints, self.parents)
+    def _folded_keypoints(self, betas: torch.Tensor, transforms: torch.Tensor) -> torch.Tensor:
+        """(B,K,3) keypoints of a body without pose correctives from the folded terms
+        (`_fold_keypoints`) and the (B,24,4,4) joint transforms, before translation."""
         points = self.keypoint_joint_points + torch.einsum(
             "kjdi,bi->bkjd", self.keypoint_joint_shapedirs, betas
         )
-        keypoints = torch.einsum("bjde,bkje->bkd", transforms[:, :, :3, :3], points) + torch.einsum(
+        rotated = torch.einsum("bjde,bkje->bkd", transforms[:, :, :3, :3], points)
+        return rotated + torch.einsum(
             "bjd,kj->bkd", transforms[:, :, :3, 3], self.keypoint_joint_weights
-        )
-        wanted = torch.arange(self.num_vertices) if vertex_ids is None else vertex_ids
-        shaped = self.v_template[wanted] + blend_shapes(betas, self.shapedirs[wanted])
-        vertices = _skin(shaped, self.lbs_weights[wanted], transforms)
-        shift = transl[:, None, :]
-        world = transforms.clone()
-        world[:, :, :3, 3] = posed_joints + shift
-        return BodyOutput(
-            vertices=vertices + shift,
-            joints=posed_joints + shift,
-            keypoints=keypoints + shift,
-            joint_transforms=world,
         )
 
 
