@@ -5,24 +5,16 @@
 // opens the coach's live page and waits until the avatar and the angle plots update; a third page
 // shows a reference ghost beside the live athlete (with cfg.reference). Prints one
 // JSON line with what it saw; screenshots go to outDir.
-import { chromium } from "playwright-core";
+import { WEBGL, launchBrowser, startResult } from "./browser.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
-const result = { ok: false, steps: [] };
-const step = (s) => { result.steps.push(s); console.error(`[e2e] ${s}`); };
+const { result, step } = startResult();
 
-// One browser (Playwright gives it a fresh temporary --user-data-dir), two isolated contexts.
-const browser = await chromium.launch({
-  executablePath: cfg.chromium,
-  headless: true,
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-    `--use-file-for-fake-video-capture=${cfg.y4m}`,
-    "--enable-unsafe-swiftshader", "--use-angle=swiftshader", // WebGL without a GPU
-  ],
-});
+// One browser, two isolated contexts; Chromium's fake camera plays the y4m clip.
+const browser = await launchBrowser(cfg.chromium, [
+  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+  `--use-file-for-fake-video-capture=${cfg.y4m}`, ...WEBGL,
+]);
 try {
   const athleteCtx = await browser.newContext({ viewport: { width: 800, height: 600 } });
   const athlete = await athleteCtx.newPage();

@@ -9,21 +9,11 @@
 //    screenshots replay_ghost.png.
 // 3. The session list: the reference's report link opens its report.
 // Prints one JSON line with what it saw.
-import { chromium } from "playwright-core";
+import { WEBGL, launchBrowser, startResult } from "./browser.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
-const result = { ok: false, steps: [] };
-const step = (s) => { result.steps.push(s); console.error(`[e2e] ${s}`); };
-
-const browser = await chromium.launch({
-  executablePath: cfg.chromium,
-  headless: true,
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--enable-unsafe-swiftshader", "--use-angle=swiftshader", // WebGL without a GPU
-  ],
-});
+const { result, step } = startResult();
+const browser = await launchBrowser(cfg.chromium, WEBGL);
 
 // Counts canvas samples in the ghost's light blue (see-through over the grey background: blue
 // clearly above red), drawn with the athlete's body hidden for one render (the two overlap where

@@ -6,15 +6,10 @@
 // that was not for the page itself or an inline image; saves a screenshot (width x height) of
 // the page's top, or from the element the CSS selector `from` names, to `screenshot`.
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import { launchBrowser } from "./browser.mjs";
 
 const cfg = JSON.parse(process.argv[2]);
-const browser = await chromium.launch({
-  executablePath: cfg.chromium,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchBrowser(cfg.chromium);
 try {
   const context = await browser.newContext({ viewport: { width: cfg.width ?? 1150, height: cfg.height ?? 1500 } });
   const page = await context.newPage();
