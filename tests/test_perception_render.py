@@ -3,6 +3,7 @@ agreement with MediaPipe on shaded renders."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -12,6 +13,7 @@ from coach_backend.perception import Camera, CropBox, PerceptionConfig
 from coach_backend.perception.render import (
     MEDIAPIPE_MISSING,
     BodyRenderer,
+    decimate_mesh,
     project_points,
     project_to_crop,
     rasterize_silhouette_exact,
@@ -173,3 +175,31 @@ def test_shaded_render_agrees_with_mediapipe(renderer: BodyRenderer) -> None:
             )
             assert detected.silhouette is not None
             assert iou((detected.silhouette > 0.5).astype(np.float32), mesh) > 0.7
+
+
+def test_decimated_mesh_keeps_the_bodys_outline_and_winding() -> None:
+    """The overlay's decimated body (replay `OVERLAY_VOXEL_M`) covers the same pixels as the
+    full mesh, encloses the same volume with the same (outward) winding, with far fewer faces."""
+    from coach_backend.replay.run import OVERLAY_VOXEL_M
+
+    body = body_mod.load_body_model()
+    rest = body.v_template.numpy().astype(np.float64)
+    faces = np.asarray(body.faces)
+    ids, small = decimate_mesh(rest, faces, OVERLAY_VOXEL_M)
+    assert len(small) < 0.5 * len(faces) and small.max() < len(ids)
+
+    def mask(vertices: np.ndarray, tris: np.ndarray) -> np.ndarray:
+        canvas = np.zeros((400, 400), np.uint8)
+        px = np.round((vertices[:, :2] * [1, -1] + [1.0, 1.0]) * 200 * 16).astype(np.int32)
+        for tri in px[tris]:
+            cv2.fillConvexPoly(canvas, tri, 1, cv2.LINE_8, 4)
+        return canvas.astype(bool)
+
+    def volume(vertices: np.ndarray, tris: np.ndarray) -> float:
+        a, b, c = (vertices[tris[:, k]] for k in range(3))
+        return float(np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6)
+
+    full, decimated = mask(rest, faces), mask(rest[ids], small)
+    assert (full & decimated).sum() / (full | decimated).sum() > 0.97
+    assert volume(rest, faces) > 0 and volume(rest[ids], small) > 0
+    assert abs(volume(rest[ids], small) / volume(rest, faces) - 1) < 0.05

@@ -156,12 +156,10 @@ def soft_silhouette(
     return 1.0 - torch.exp(-sharpness * density / d_ref)
 
 
-def cluster_vertices(
-    rest_vertices: np.ndarray, faces: np.ndarray, voxel: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Vertex-clustering decimation: one vertex per `voxel`-metre cell of the rest pose (the one
-    nearest the cell's centroid). Returns (sorted vertex indices (N,), edges (E, 2) of the
-    decimated mesh as indices into that list)."""
+def _clusters(rest_vertices: np.ndarray, voxel: float) -> tuple[np.ndarray, np.ndarray]:
+    """Vertex clustering on a `voxel`-metre grid of the rest pose: (sorted representative vertex
+    indices (N,) — per cell the one nearest the cell's centroid —, and each vertex's row in
+    that list (V,))."""
     key = np.floor(rest_vertices / voxel).astype(np.int64)
     _, inv = np.unique(key, axis=0, return_inverse=True)
     inv = inv.ravel()
@@ -175,11 +173,32 @@ def cluster_vertices(
     first[1:] = inv[order[1:]] != inv[order[:-1]]
     reps = order[first]  # reps[c] = representative vertex of cluster c
     ids = np.sort(reps)
-    pos_of_cluster = np.searchsorted(ids, reps)  # cluster c -> its row in ids
-    cf = pos_of_cluster[inv[faces]]
+    return ids, np.searchsorted(ids, reps)[inv]
+
+
+def cluster_vertices(
+    rest_vertices: np.ndarray, faces: np.ndarray, voxel: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vertex-clustering decimation: one vertex per `voxel`-metre cell of the rest pose (the one
+    nearest the cell's centroid). Returns (sorted vertex indices (N,), edges (E, 2) of the
+    decimated mesh as indices into that list)."""
+    ids, row = _clusters(rest_vertices, voxel)
+    cf = row[faces]
     e = np.concatenate([cf[:, [0, 1]], cf[:, [1, 2]], cf[:, [2, 0]]])
     e = np.unique(np.sort(e[e[:, 0] != e[:, 1]], axis=1), axis=0)
     return ids, e
+
+
+def decimate_mesh(
+    rest_vertices: np.ndarray, faces: np.ndarray, voxel: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same clustering as a mesh: (sorted vertex indices (N,) to pose with
+    `vertex_ids`, faces (F', 3) as indices into that list, winding kept; faces that collapse
+    are dropped)."""
+    ids, row = _clusters(rest_vertices, voxel)
+    cf = row[faces]
+    keep = (cf[:, 0] != cf[:, 1]) & (cf[:, 1] != cf[:, 2]) & (cf[:, 2] != cf[:, 0])
+    return ids, np.unique(cf[keep], axis=0)
 
 
 # Decimation voxel size in crop px (at the nearest point) up to which the splat (vertices + edge
@@ -516,6 +535,7 @@ __all__ = [
     "BodyRenderer",
     "MAX_SPLAT_SPACING_PX",
     "cluster_vertices",
+    "decimate_mesh",
     "person_colors",
     "project_points",
     "project_to_crop",
