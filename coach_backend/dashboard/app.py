@@ -149,6 +149,15 @@ def _token(request: web.Request) -> str | None:
     return request.query.get("token") or None
 
 
+def _authorized(request: web.Request, roles: frozenset[Role]) -> tuple[SessionManager, str]:
+    """The session manager and the path's session id, once the request's token holds one of
+    `roles` on that session (else the manager raises the 401/403/404)."""
+    manager = request.app[MANAGER]
+    sid = request.match_info["id"]
+    manager.authorize(sid, _token(request), roles)
+    return manager, sid
+
+
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
@@ -263,17 +272,13 @@ async def get_session(request: web.Request) -> web.Response:
 
 
 async def end_session(request: web.Request) -> web.Response:
-    manager = request.app[MANAGER]
-    sid = request.match_info["id"]
-    manager.authorize(sid, _token(request), CONTROL_ROLES)
+    manager, sid = _authorized(request, CONTROL_ROLES)
     await manager.end(sid, "ended by coach")
     return web.json_response({"id": sid, "state": "ended"})
 
 
 async def set_exercise(request: web.Request) -> web.Response:
-    manager = request.app[MANAGER]
-    sid = request.match_info["id"]
-    manager.authorize(sid, _token(request), CONTROL_ROLES)
+    manager, sid = _authorized(request, CONTROL_ROLES)
     try:
         exercise = (await request.json())["exercise"]
     except (ValueError, KeyError, TypeError):
@@ -303,9 +308,7 @@ async def _offer_sdp(request: web.Request) -> str:
 
 
 async def offer(request: web.Request) -> web.Response:
-    manager = request.app[MANAGER]
-    sid = request.match_info["id"]
-    manager.authorize(sid, _token(request), frozenset({Role.ATHLETE}))
+    manager, sid = _authorized(request, frozenset({Role.ATHLETE}))
     if manager.get(sid) is None:
         raise SessionConflict("session has ended")
     answer = await manager.publish(sid, await _offer_sdp(request))
@@ -313,17 +316,13 @@ async def offer(request: web.Request) -> web.Response:
 
 
 async def video_offer(request: web.Request) -> web.Response:
-    manager = request.app[MANAGER]
-    sid = request.match_info["id"]
-    manager.authorize(sid, _token(request), VIDEO_ROLES)
+    manager, sid = _authorized(request, VIDEO_ROLES)
     answer = await manager.watch_video(sid, await _offer_sdp(request))
     return web.json_response({"sdp": answer, "type": "answer"})
 
 
 async def session_report(request: web.Request) -> web.StreamResponse:
-    manager = request.app[MANAGER]
-    sid = request.match_info["id"]
-    manager.authorize(sid, _token(request), VIEW_ROLES)
+    manager, sid = _authorized(request, VIEW_ROLES)
     path = manager.report_path(sid)
     if path is None or not path.is_file():
         return _error(404, "no report for this session (written once it has ended)")
@@ -340,9 +339,7 @@ def _video_meta(manager: SessionManager, sid: str) -> dict[str, Any] | None:
 
 
 async def recorded_video(request: web.Request) -> web.StreamResponse:
-    manager = request.app[MANAGER]
-    sid = request.match_info["id"]
-    manager.authorize(sid, _token(request), VIDEO_ROLES)
+    manager, sid = _authorized(request, VIDEO_ROLES)
     path = manager.recording_path(sid)
     if path is None or _video_meta(manager, sid) is None:
         return _error(404, "no recorded video for this session")
