@@ -25,7 +25,7 @@ import torch
 from tqdm import tqdm
 
 from coach_backend.body import BodyParams, load_body_model
-from coach_backend.config import OFFLINE_REFINE_STEPS
+from coach_backend.config import OFFLINE_MIRROR_AVERAGE, OFFLINE_REFINE_STEPS
 from coach_backend.gcssn.api import Reconstructor, load_gcssn
 from coach_backend.gcssn.metrics import acceleration_error, mpjpe, pa_mpjpe
 from coach_backend.gcssn.refine import FitConfig, fit_to_representation, mean_initialisation
@@ -214,8 +214,19 @@ def main(argv: list[str] | None = None) -> None:
     methods = {
         "GC-SSN lifter (shipped default)": lambda reps: Reconstructor(lifter, body).predict(reps),
         f"GC-SSN lifter + {OFFLINE_REFINE_STEPS}-step 2D fit (offline default)": lambda reps: (
-            Reconstructor(lifter, body, refine_steps=OFFLINE_REFINE_STEPS).predict(reps)
+            Reconstructor(
+                lifter,
+                body,
+                refine_steps=OFFLINE_REFINE_STEPS,
+                mirror_average=OFFLINE_MIRROR_AVERAGE,
+            ).predict(reps)
         ),
+        "GC-SSN lifter + fit, no mirror averaging": lambda reps: Reconstructor(
+            lifter, body, refine_steps=OFFLINE_REFINE_STEPS
+        ).predict(reps),
+        "GC-SSN lifter, network only, mirror-averaged": lambda reps: Reconstructor(
+            lifter, body, mirror_average=True
+        ).predict(reps),
         "GC-SSN lifter, 30 % keypoints dropped": lambda reps: Reconstructor(lifter, body).predict(
             drop_keypoints(reps, 0.3, seed=1)
         ),

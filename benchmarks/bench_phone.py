@@ -281,7 +281,11 @@ def startup_probe(weights: Path | None) -> None:
     import mediapipe  # noqa: F401
 
     lap("import mediapipe")
-    from coach_backend.config import OFFLINE_REFINE_STEPS, REPLAY_PERCEPTION_MAX_SIDE
+    from coach_backend.config import (
+        OFFLINE_MIRROR_AVERAGE,
+        OFFLINE_REFINE_STEPS,
+        REPLAY_PERCEPTION_MAX_SIDE,
+    )
     from coach_backend.perception import PerceptionConfig
     from coach_backend.pipeline import PipelineConfig, SessionPipeline, perceive
     from coach_backend.replay.run import GCSSN_FIRST_BATCH
@@ -291,6 +295,7 @@ def startup_probe(weights: Path | None) -> None:
         perception=PerceptionConfig(max_input_side=REPLAY_PERCEPTION_MAX_SIDE),
         weights=network,
         refine_steps=OFFLINE_REFINE_STEPS,
+        mirror_average=OFFLINE_MIRROR_AVERAGE,
     )
     pipeline = SessionPipeline("probe", config, body=body)
     lap("SessionPipeline (GC-SSN + body ready)")

@@ -154,6 +154,22 @@ def test_triangulate_trial_undistorts_and_flags_incomplete_frames() -> None:
     assert np.nanmax(ref.residuals[ref.kept]) < 1e-3
 
 
+def test_well_triangulated_frames_need_three_views_and_steady_edges() -> None:
+    """A frame seen by only two views, and one whose wrist landed far off (a consistent but
+    wrong two-view solution), are kept by the residual test but are not well triangulated."""
+    rng = np.random.default_rng(2)
+    cams = four_cameras()
+    base = rng.uniform([-0.3, -0.3, 0.5], [0.3, 0.3, 1.5], size=(12, 3))
+    truth = np.repeat(base[None], 5, axis=0) + rng.normal(0, 0.003, (5, 12, 3))
+    kp = np.stack([c.project(truth) for c in cams])
+    conf = np.full(kp.shape[:3], 0.9)
+    conf[2:, 1] = 0.3  # frame 1: views 2 and 3 not confident anywhere -> two views
+    ref = br.triangulate_trial(cams, kp, conf, max_residual=5.0)
+    assert ref.kept.all()
+    ref.points[3, 4] += [0.0, 0.0, 0.6]  # frame 3: the left wrist 60 cm off
+    assert ref.well_triangulated().tolist() == [True, False, True, False, True]
+
+
 def test_relative_errors_2d_hand_made() -> None:
     # Frame 0: confident keypoints at y = 100, 300, 200 (height 200 px); errors 5, 20, ignored
     # (low confidence), and a missing prediction (counts as a miss). Frame 1: nothing seen.
@@ -232,7 +248,9 @@ def test_given_2d_rows_lift_the_projected_reference() -> None:
     world = np.stack([kp[..., 0], -kp[..., 2], kp[..., 1] + 1.0], -1)  # z up, standing
     camera = four_cameras()[0]
     target = camera.to_camera(world[:, list(br.LIMB)])
-    view = br.View3D("test", np.arange(len(take)), target, np.zeros(len(take)))
+    view = br.View3D(
+        "test", np.arange(len(take)), target, np.zeros(len(take)), np.ones(len(take), bool)
+    )
     constant = np.broadcast_to(target.mean(0), target.shape)
     view.pa[br.CONSTANT_ROW] = pa_mpjpe(constant, target)
     nose = world[:, 0].copy()

@@ -24,3 +24,20 @@ NUM_JOINTS = len(SMPL_JOINT_NAMES)
 NUM_BODY_JOINTS = NUM_JOINTS - 1
 NUM_BETAS = 10
 NUM_KEYPOINTS = len(KEYPOINT_NAMES)
+
+
+def mirrored_order(names: list[str]) -> list[int]:
+    """For each name, the index of its left/right counterpart (itself for midline names): the
+    reordering that goes with a left/right reflection of the body."""
+    swap = {"left_": "right_", "right_": "left_"}
+    return [
+        next(
+            (names.index(swap[side] + name[len(side) :]) for side in swap if name.startswith(side)),
+            i,
+        )
+        for i, name in enumerate(names)
+    ]
+
+
+MIRRORED_JOINTS = mirrored_order(SMPL_JOINT_NAMES)
+MIRRORED_KEYPOINTS = mirrored_order(KEYPOINT_NAMES)

@@ -25,6 +25,7 @@ from coach_backend.gcssn.lifter import (
     KeypointLifter,
     LifterConfig,
     keypoint_rays,
+    mirror_averaged,
     place_body,
     window_indices,
     window_stride,
@@ -94,6 +95,9 @@ class Reconstructor:
     landmarks) is given them; None = what its card says (`reads_detector_3d`, default True).
     detector_3d_pull: in the lifter's fit, how strongly the detector's 3D keypoints (when the
     representation has them) pull the body (`fit_lifted_to_keypoints`); 0 = not at all.
+    mirror_average: the lifter's pose is averaged with the mirror image of its pose for the
+    mirrored keypoints (`mirror_averaged`; files and `reconstruct_from_keypoints`: twice the
+    network's cost, which live cannot afford).
     """
 
     def __init__(
@@ -103,6 +107,7 @@ class Reconstructor:
         refine_steps: int = 0,
         detector_3d: bool | None = None,
         detector_3d_pull: float = DETECTOR_3D_PULL,
+        mirror_average: bool = False,
     ) -> None:
         self.net = weights if isinstance(weights, Network) else load_gcssn(weights)
         self.body = body or load_body_model()
@@ -112,6 +117,7 @@ class Reconstructor:
             card.get("reads_detector_3d", True) if detector_3d is None else detector_3d
         )
         self.detector_3d_pull = detector_3d_pull
+        self.mirror_average = mirror_average
         self._prior = None
 
     @property
@@ -187,7 +193,10 @@ class Reconstructor:
             window = window_indices(len(reps), config.window_radius, stride)
             rays_in, conf_in = rays[window], reps.conf[window]
         with torch.no_grad():
-            pose = self.net(self.net.input_features(rays_in, conf_in, reps.world, present))
+            if self.mirror_average:
+                pose = mirror_averaged(self.net, rays_in, conf_in, reps.world, present)
+            else:
+                pose = self.net(self.net.input_features(rays_in, conf_in, reps.world, present))
             zero = torch.zeros(len(reps), 3)
             rooted = self.body.from_rotmats(pose.rotmats, pose.betas, zero, NO_VERTICES)
             weights = placement_weights(reps.conf)
@@ -332,6 +341,7 @@ def reconstruct_from_keypoints(
     weights: str | Path = DEFAULT_WEIGHTS,
     refine_steps: int = OFFLINE_REFINE_STEPS,
     fps: float | None = None,
+    mirror_average: bool = False,
 ) -> Reconstruction:
     """SMPL from your own 2D keypoints.
 
@@ -345,6 +355,9 @@ def reconstruct_from_keypoints(
         `coach_backend.config.OFFLINE_REFINE_STEPS`; 0 = the network alone, ~10x faster).
     fps: the frames' rate, when they are one clip in time order; a temporal network
         (`Reconstructor.temporal`) reads each frame's neighbours at that rate.
+    mirror_average: average the lifter's pose with the mirror image of its pose for the
+        mirrored keypoints. Off by default: on ground-truth 2D it did not pay
+        (`coach_backend.config.OFFLINE_MIRROR_AVERAGE`).
     Returns per-frame SMPL parameters and 3D joints/keypoints in metres, camera frame.
     """
     keypoints = np.asarray(keypoints, dtype=np.float64)
@@ -363,7 +376,7 @@ def reconstruct_from_keypoints(
         camera = Camera(*(float(v) for v in intrinsics), width, height)
     if silhouettes is not None and silhouettes.shape[1:] != (height, width):
         raise ValueError(f"silhouettes must be (T,{height},{width}), got {silhouettes.shape}")
-    reconstructor = Reconstructor(weights, refine_steps=refine_steps)
+    reconstructor = Reconstructor(weights, refine_steps=refine_steps, mirror_average=mirror_average)
     config = PerceptionConfig(resolution=reconstructor.resolution)
     reps = [
         representation_from_keypoints(

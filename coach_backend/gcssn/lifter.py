@@ -17,8 +17,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_BETAS, NUM_JOINTS, NUM_KEYPOINTS
-from coach_backend.gcssn.rotations import six_d_to_rotmat
+from coach_backend.body.skeleton import (
+    KEYPOINT_NAMES,
+    MIRRORED_JOINTS,
+    MIRRORED_KEYPOINTS,
+    NUM_BETAS,
+    NUM_JOINTS,
+    NUM_KEYPOINTS,
+)
+from coach_backend.gcssn.rotations import nearest_rotation, six_d_to_rotmat
 from coach_backend.perception.types import RepresentationBatch
 
 NETWORK_TYPE = "lifter"
@@ -152,6 +159,52 @@ class KeypointLifter(nn.Module):
     def lift(self, batch: RepresentationBatch) -> LiftedPose:
         rays = keypoint_rays(batch)
         return self(self.input_features(rays, batch.conf, batch.world, batch.world_present))
+
+
+def mirror_inputs(
+    rays: torch.Tensor, conf: torch.Tensor, world: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The left/right mirror image of a lifter's input: x -> -x in the camera (rays (...,K,2),
+    the detector's 3D (B,K,3)), left and right keypoints swapped."""
+    flip_rays = rays[..., MIRRORED_KEYPOINTS, :] * rays.new_tensor([-1.0, 1.0])
+    flip_world = None
+    if world is not None:
+        flip_world = world[..., MIRRORED_KEYPOINTS, :] * world.new_tensor([-1.0, 1.0, 1.0])
+    return flip_rays, conf[..., MIRRORED_KEYPOINTS], flip_world
+
+
+def mirror_pose(pose: LiftedPose) -> LiftedPose:
+    """The mirror image (x -> -x, camera frame) of a pose: M R M for every joint with
+    M = diag(-1, 1, 1), left and right joints swapped; the shape is kept."""
+    m = torch.diag(pose.rotmats.new_tensor([-1.0, 1.0, 1.0]))
+    return LiftedPose((m @ pose.rotmats @ m)[:, MIRRORED_JOINTS], pose.betas)
+
+
+def mirror_averaged(
+    net: KeypointLifter,
+    rays: torch.Tensor,
+    conf: torch.Tensor,
+    world: torch.Tensor | None = None,
+    world_present: torch.Tensor | None = None,
+) -> LiftedPose:
+    """The network's pose averaged with the mirror image of its pose for the mirrored input
+    (test-time flip augmentation, one batch of twice the size): the two answers err
+    differently, so their mean is closer (chordal mean of each rotation, mean shape).
+    Mirroring an input mirrors the result exactly."""
+    flip_rays, flip_conf, flip_world = mirror_inputs(rays, conf, world)
+    both = torch.cat(
+        [
+            net.input_features(rays, conf, world, world_present),
+            net.input_features(flip_rays, flip_conf, flip_world, world_present),
+        ]
+    )
+    out = net(both)
+    n = len(rays)
+    direct = LiftedPose(out.rotmats[:n], out.betas[:n])
+    mirrored = mirror_pose(LiftedPose(out.rotmats[n:], out.betas[n:]))
+    return LiftedPose(
+        nearest_rotation(direct.rotmats + mirrored.rotmats), (direct.betas + mirrored.betas) / 2
+    )
 
 
 def window_indices(length: int, radius: int, stride: int) -> torch.Tensor:

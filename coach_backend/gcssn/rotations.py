@@ -31,3 +31,13 @@ def rotmat_to_rotvec(rotmats: torch.Tensor) -> torch.Tensor:
     import roma
 
     return roma.rotmat_to_rotvec(rotmats)
+
+
+def nearest_rotation(matrices: torch.Tensor) -> torch.Tensor:
+    """(...,3,3) any matrices -> the nearest rotations (Frobenius; SVD with the sign fixed).
+    Applied to a sum of rotations it gives their chordal mean."""
+    u, _, vt = torch.linalg.svd(matrices)
+    sign = torch.sign(torch.linalg.det(u @ vt))
+    fix = torch.ones(*matrices.shape[:-2], 3, dtype=matrices.dtype)
+    fix[..., -1] = sign
+    return u @ (fix[..., None] * vt)

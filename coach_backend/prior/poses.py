@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-# body_pose rows (= SMPL joint - 1) of left/right pairs.
-_MIRROR_ROWS = np.arange(23)
-for _l, _r in ((1, 2), (4, 5), (7, 8), (10, 11), (13, 14), (16, 17), (18, 19), (20, 21), (22, 23)):
-    _MIRROR_ROWS[_l - 1], _MIRROR_ROWS[_r - 1] = _r - 1, _l - 1
+from coach_backend.body.skeleton import MIRRORED_JOINTS
+
+# body_pose rows (= SMPL joint - 1), left and right swapped.
+_MIRROR_ROWS = np.array(MIRRORED_JOINTS[1:]) - 1
 LEFT_KNEE, RIGHT_KNEE, LEFT_ELBOW, RIGHT_ELBOW = 3, 4, 17, 18  # body_pose rows
 
 UNNATURAL_FAMILIES = ("knees_backward", "elbows_backward", "random_rotations")
