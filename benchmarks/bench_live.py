@@ -1,7 +1,9 @@
 """Live glass-to-pose latency over loopback and concurrent sessions (640x480 by default).
 
 Usage (repo root): ``python benchmarks/bench_live.py [--sessions 1 2 3] [--seconds 12]
-[--size 1280x720] [--weights models/X.pt] [--out benchmarks/results/live.md]``
+[--size 1280x720] [--weights models/X.pt] [--out benchmarks/results/live.md]``;
+first pose of fresh sessions: ``python benchmarks/bench_live.py --first-pose 5
+[--first-pose-sessions 3] [--join-after 0] [--clip examples/walk_shot.mp4] [--out ...]``
 
 Two processes, so the measured server is not sharing its interpreter with the clients:
 - server (``--serve``, spawned): ``LiveServer`` (aiohttp + aiortc + gRPC) with the real
@@ -16,12 +18,19 @@ frame's picture to aiortc (before VP8 encoding; a camera's "glass" moment). Same
 clock. Session throughput = poses received per second per session over the measurement window
 (after a warm-up). The publishers' VP8 encoding runs on the same 2 cores as the server here,
 which makes the session count pessimistic compared with phones doing their own encoding.
+
+``--first-pose RUNS``: the wait for a session's first pose instead, on the real server
+(``python -m coach_backend.serve``, one per run) with the example clip: fresh sessions one after
+the other, the first created as soon as the server listens; the server's own figure
+(``first_pose_ms`` in the session's status: first video frame received -> first pose published)
+and the client's (see ``first_pose_session``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -37,7 +46,8 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 BITS = 16
 BLOCK = 16
@@ -128,6 +138,40 @@ def post(url: str, token: str, body: Any = None) -> Any:
                                                          "Content-Type": "application/json"})  # fmt: skip
     with urllib.request.urlopen(req, timeout=120) as r:
         return json.loads(r.read())
+
+
+def get_json(url: str, token: str) -> Any:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())
+
+
+def load_clip(path: Path) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+
+
+def start_server(workdir: Path, admin: str) -> tuple[subprocess.Popen[str], str, str]:
+    """``python -m coach_backend.serve`` on free loopback ports: (process, base URL, gRPC
+    target). Its log goes to ``workdir/server.log``."""
+    cmd = [sys.executable, "-m", "coach_backend.serve", "--host", "127.0.0.1", "--http-port", "0",
+           "--grpc-port", "0", "--recordings", str(workdir / "recordings"),
+           "--admin-token", admin]  # fmt: skip
+    log = (workdir / "server.log").open("w")
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True)
+    assert proc.stdout is not None
+    base = grpc_target = ""
+    while not (base and grpc_target):
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"the server did not start; see {workdir / 'server.log'}")
+        if line.startswith("dashboard: "):
+            base = line.split()[1].split("/?")[0]
+        elif line.startswith("gRPC pose stream: "):
+            grpc_target = line.split()[-1]
+    return proc, base, grpc_target
 
 
 class ClipTrack:
@@ -246,6 +290,132 @@ def analyse(sessions: list[dict], server_log: dict[str, dict[str, int]]) -> dict
     }
 
 
+# -- first pose: fresh sessions on the real server (``--first-pose``) --
+FIRST_POSE_ADMIN = "bench-first-pose"
+FIRST_POSE_TIMEOUT_S = 60.0  # a session with no pose by then fails the run
+AFTER_FIRST_POSE_S = 2.0  # each session streams this long past its first pose, then ends
+CLIP = REPO / "examples" / "walk_shot.mp4"
+
+
+async def first_pose_session(
+    base: str, grpc_target: str, frames: list[np.ndarray], join_after_s: float
+) -> dict:
+    """One fresh session on a running server, as an athlete meets it: create it, publish the
+    clip (aiortc) ``join_after_s`` later, poll the session's status until the server reports
+    ``first_pose_ms`` (its first video frame received -> its first pose published), stream a
+    little longer, end it. Also from this side: ``client_ms``, the clip's first frame handed to
+    aiortc -> the first pose received by a gRPC viewer (adds VP8, the network path and the first
+    frame's decoding); ``offer_ms``, the offer's round trip (it waits for the session's pipeline
+    to be built); ``join_ms``, the offer sent -> the first pose at the viewer (the athlete's whole
+    wait: offer, ICE and DTLS, first frame, first pose)."""
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    from coach_backend.stream import PoseStreamClient
+
+    created = await asyncio.to_thread(post, f"{base}/api/sessions", FIRST_POSE_ADMIN)
+    sid, tokens = created["session_id"], created["tokens"]
+    first_pose: list[float] = []
+    client = PoseStreamClient(grpc_target, tokens["viewer"])
+    call = client.subscribe(sid)
+
+    def pump() -> None:
+        with contextlib.suppress(Exception):  # cancelled at the end
+            for msg in call:
+                if msg.WhichOneof("kind") == "frame":
+                    first_pose.append(time.time())
+                    return
+
+    threading.Thread(target=pump, daemon=True).start()
+    await asyncio.sleep(join_after_s)
+    clip = ClipTrack(frames)
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTransceiver(clip.track, direction="sendonly")
+    try:
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = {"sdp": pc.localDescription.sdp, "type": "offer"}
+        t0, t0_wall = time.monotonic(), time.time()
+        answer = await asyncio.to_thread(
+            post, f"{base}/api/sessions/{sid}/offer", tokens["athlete"], offer
+        )
+        offer_ms = (time.monotonic() - t0) * 1e3
+        await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        url, deadline = f"{base}/api/sessions/{sid}", time.monotonic() + FIRST_POSE_TIMEOUT_S
+        while (status := await asyncio.to_thread(get_json, url, FIRST_POSE_ADMIN))[
+            "first_pose_ms"
+        ] is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no first pose in {sid} within {FIRST_POSE_TIMEOUT_S:g} s")
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(AFTER_FIRST_POSE_S)
+        await asyncio.to_thread(post, f"{base}/api/sessions/{sid}/end", tokens["coach"])
+    finally:
+        await pc.close()
+        call.cancel()
+        client.close()
+    sent = clip.sent.get(0)
+    client_ms = (first_pose[0] - sent) * 1e3 if first_pose and sent is not None else np.nan
+    join_ms = (first_pose[0] - t0_wall) * 1e3 if first_pose else np.nan
+    return {"session": sid, "first_pose_ms": status["first_pose_ms"],
+            "client_ms": round(client_ms, 1), "offer_ms": round(offer_ms, 1),
+            "join_ms": round(join_ms, 1)}  # fmt: skip
+
+
+def first_pose_runs(
+    runs: int, sessions: int, workdir: Path, clip: Path, join_after_s: float
+) -> list[dict]:
+    """``runs`` fresh servers (``python -m coach_backend.serve``), each serving ``sessions``
+    sessions one after the other, the first created as soon as the server listens."""
+    frames = load_clip(clip)
+    rows = []
+    for run in range(1, runs + 1):
+        rundir = workdir / f"first_pose_{run}"
+        rundir.mkdir(parents=True, exist_ok=True)
+        proc, base, grpc_target = start_server(rundir, FIRST_POSE_ADMIN)
+        try:
+            for k in range(1, sessions + 1):
+                row = {"run": run, "nth": k,
+                       **asyncio.run(first_pose_session(base, grpc_target, frames,
+                                                 join_after_s))}  # fmt: skip
+                print(json.dumps(row), flush=True)
+                rows.append(row)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(60)
+    return rows
+
+
+def first_pose_table(rows: list[dict], clip: Path, join_after_s: float) -> str:
+    def med(key: str, group: list[dict]) -> str:
+        v = np.array([r[key] for r in group], dtype=float)
+        return f"{np.nanmedian(v):.0f} ({np.nanmin(v):.0f}-{np.nanmax(v):.0f})"
+
+    lines = [
+        f"First pose of fresh sessions on `python -m coach_backend.serve` (loopback), the athlete "
+        f"an aiortc publisher sending `{clip.name}` (looped, 30 fps, VP8). server: the session's "
+        "first video frame received -> its first pose published (`first_pose_ms` of GET "
+        "/api/sessions/{id}); client: the clip's first frame handed to aiortc -> the first pose "
+        f"at a gRPC viewer; offer: the offer's round trip; join: the offer sent -> the first pose "
+        f"at the viewer. The athlete offers {join_after_s:g} s after the session is created. "
+        "Median (min-max) over the servers started; session 1 is created as soon as the server "
+        "listens.",
+        "",
+        "| session after server start | sessions | server first pose ms | client first pose ms "
+        "| offer ms | join ms |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for nth in sorted({r["nth"] for r in rows}):
+        group = [r for r in rows if r["nth"] == nth]
+        lines.append(f"| {nth} | {len(group)} | {med('first_pose_ms', group)} "
+                     f"| {med('client_ms', group)} | {med('offer_ms', group)} "
+                     f"| {med('join_ms', group)} |")  # fmt: skip
+    later = [r for r in rows if r["nth"] > 1]
+    if later:
+        lines.append(f"| 2 and later | {len(later)} | {med('first_pose_ms', later)} "
+                     f"| {med('client_ms', later)} | {med('offer_ms', later)} "
+                     f"| {med('join_ms', later)} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def mediapipe_alone_fps(frames: list[np.ndarray], side: int | None, count: int = 90) -> float:
     """MediaPipe alone (one graph, keypoints only, this thread) on the clip's frames, shrunk to
     `side` first when larger (None: native): the same-run baseline of a session's rate."""
@@ -280,11 +450,41 @@ def main() -> None:
         help="the server shrinks frames with a longer side to this before MediaPipe "
         f"(default {LIVE_PERCEPTION_MAX_SIDE or 0}, the product's; 0 = native)",
     )
+    p.add_argument(
+        "--first-pose",
+        type=int,
+        default=0,
+        metavar="RUNS",
+        help="measure the first pose of fresh sessions instead, on RUNS fresh servers",
+    )
+    p.add_argument("--first-pose-sessions", type=int, default=3, help="sessions per server")
+    p.add_argument(
+        "--join-after",
+        type=float,
+        default=0.0,
+        help="seconds from a session's creation to its athlete's offer (--first-pose; default "
+        "0: at once, the offer then waits for the session's pipeline)",
+    )
+    p.add_argument("--clip", type=Path, default=CLIP, help="the athlete's video (--first-pose)")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     side = a.perception_max_side or None
     if a.serve:
         serve(a.workdir, a.weights, side)
+        return
+    if a.first_pose:
+        load = os.getloadavg()
+        rows = first_pose_runs(a.first_pose, a.first_pose_sessions, a.workdir, a.clip,
+                               a.join_after)  # fmt: skip
+        table = first_pose_table(rows, a.clip, a.join_after)
+        machine = (f"{platform.platform()}, {os.cpu_count()} CPUs visible, python "
+                   f"{platform.python_version()}, load average (1/5/15 min) before the run "
+                   f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after "
+                   f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+        print(table)
+        print(machine)
+        if a.out:
+            a.out.write_text(f"{table}\n\n{machine}\n")
         return
     try:
         width, height = (int(v) for v in a.size.lower().split("x"))

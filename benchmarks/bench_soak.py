@@ -32,12 +32,10 @@ import os
 import platform
 import shlex
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -45,11 +43,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_live import ClipTrack, post  # (also puts the repo root on sys.path)
+from bench_live import (  # (also puts the repo root on sys.path)
+    ClipTrack,
+    get_json,
+    load_clip,
+    post,
+    start_server,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 ADMIN = "bench-soak-admin"
-HOST = "127.0.0.1"  # loopback only
 WARMUP_SESSION_S = 10.0  # the warm-up session streams this long (models load on its build)
 SETTLE_S = 15.0  # after sessions end: their threads and buffers go before "warm" / "end"
 REPLAY_VIEW_S = 3.0  # each ended session's recording is watched this long over the WebSocket
@@ -75,26 +78,6 @@ def read_resources(pid: int) -> tuple[float, int, int]:
     )
     rss_kib = int(status["VmRSS"].split()[0])
     return rss_kib / 1024, int(status["Threads"]), len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def start_server(workdir: Path) -> tuple[subprocess.Popen[str], str, str]:
-    """``python -m coach_backend.serve`` on free loopback ports: (process, base URL, gRPC target)."""
-    cmd = [sys.executable, "-m", "coach_backend.serve", "--host", HOST, "--http-port", "0",
-           "--grpc-port", "0", "--recordings", str(workdir / "recordings"),
-           "--admin-token", ADMIN]  # fmt: skip
-    log = (workdir / "server.log").open("w")
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True)
-    assert proc.stdout is not None
-    base = grpc_target = ""
-    while not (base and grpc_target):
-        line = proc.stdout.readline()
-        if not line:
-            raise SystemExit(f"the server did not start; see {workdir / 'server.log'}")
-        if line.startswith("dashboard: "):
-            base = line.split()[1].split("/?")[0]
-        elif line.startswith("gRPC pose stream: "):
-            grpc_target = line.split()[-1]
-    return proc, base, grpc_target
 
 
 class Sampler:
@@ -130,19 +113,6 @@ class Sampler:
 
 
 # -- the clients --
-def get_json(url: str, token: str) -> Any:
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return json.loads(r.read())
-
-
-def load_clip(path: Path) -> list[np.ndarray]:
-    import av
-
-    with av.open(str(path)) as container:
-        return [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
-
-
 async def messages_for(ws: Any, seconds: float) -> AsyncIterator[Any]:
     """A client WebSocket's messages for ``seconds`` (fewer if it closes first)."""
     loop = asyncio.get_running_loop()
@@ -437,7 +407,7 @@ def main() -> None:
     clip = load_clip(a.clip)
     load_before = os.getloadavg()[0]
     t_start = time.monotonic()
-    proc, base, grpc_target = start_server(workdir)
+    proc, base, grpc_target = start_server(workdir, ADMIN)
     sampler = Sampler(proc.pid, a.sample_seconds)
     try:
         time.sleep(2 * a.sample_seconds)  # idle: nothing but the started server

@@ -7,6 +7,16 @@ them in `--help` without importing torch."""
 # at 2-3x the cost. Live runs the network alone (0).
 OFFLINE_REFINE_STEPS = 10
 
+# Replay (MediaPipe's keypoints): the lifter's pose is averaged with the mirror image of its
+# pose for the left/right mirrored keypoints (`coach_backend.gcssn.lifter.mirror_averaged`,
+# test-time flip augmentation). On the Pose2Sim views (bench_real, one run) the 10-step fit went
+# 71.0 -> 70.4 mm and the replay's file path 69.4 -> 69.0 (well-triangulated frames 62.1 -> 61.0,
+# 60.5 -> 59.5); synthetic held-out 39.1 -> 38.9. But on ground-truth 2D (13 points, what
+# `reconstruct_from_keypoints` users bring) it was worse, 68.1 -> 68.8 (55.6 -> 58.9 mm on
+# well-triangulated frames), so that API leaves it off. Twice the network per frame: cheap in a
+# file's batches, but live's network + body budget (8 ms p95, one core) has no room for it.
+OFFLINE_MIRROR_AVERAGE = True
+
 # Offline fit: pull of MediaPipe's world landmarks (similarity-aligned to the network's answer)
 # on the body during the per-frame fit (`fit_lifted_to_keypoints`); 0 = none. Their errors are
 # not the network's, so the pair beats either. On the Pose2Sim views (bench_real, single-view
@@ -45,3 +55,12 @@ REPLAY_PERCEPTION_MAX_SIDE: int | None = 960
 # 960 (benchmarks/bench_live.py, two runs each, busy machine): MediaPipe alone was no faster on
 # the smaller frame and a 4/3 INTER_AREA resize costs 6 ms a frame.
 LIVE_PERCEPTION_MAX_SIDE: int | None = None
+
+# Live: each session's MediaPipe graph is built and run once on a blank frame of this size
+# (width, height) when the session is created (`SessionPipeline.warm_up`), before its athlete's
+# first frame arrives. Why: a new graph's first inference took 150-300 ms on the loaded 2-core
+# VM, the next ones 20-60 ms, and it was most of a session's wait for its first pose: with the
+# warm-up, first frame received -> first pose published went from a median 303 to 71 ms (485 to
+# 93 ms for a session created as the server starts; `bench_live.py --first-pose 5`, load 5-6).
+# 640x480: the usual camera frame (a camera given in `PerceptionConfig` sets the size instead).
+LIVE_WARM_UP_FRAME: tuple[int, int] = (640, 480)

@@ -379,6 +379,39 @@ def test_ended_is_reported_once_the_recording_is_closed(server: ServerThread):
     assert read_recording(path).end.reason == "ended by coach"
 
 
+def test_first_pose_is_timed_once_a_pose_went_out(server: ServerThread, clip: tuple[Path, Path]):
+    """A session's status reports ``first_pose_ms`` (its first video frame received -> its first
+    pose published) once a pose has gone out, never before, and keeps that first figure. The
+    session's MediaPipe graph is built and warmed before the athlete's first frame."""
+    sid, tokens = new_session(server)
+    url = f"{server.base}/api/sessions/{sid}"
+    session = server.server.manager.get(sid)
+    assert session is not None and session.pipeline_ready is not None
+    ready = session.pipeline_ready
+    wait_for(ready.done, 60, "the session's pipeline")
+    assert ready.result()._detector is not None  # warmed up: the graph exists before any frame
+    assert http("GET", url, ADMIN)[1]["first_pose_ms"] is None  # no athlete yet
+    pc, _ = server.call(publish_file(server.base, sid, tokens["athlete"], clip[0]))
+    try:
+        seen: list[dict] = []
+
+        def first_pose() -> bool:
+            seen.append(http("GET", url, ADMIN)[1])
+            return seen[-1]["first_pose_ms"] is not None
+
+        wait_for(first_pose, 60, "first_pose_ms")
+        # Never reported before a pose went out (published counts every pose sent).
+        assert all(s["frames"] >= 1 for s in seen if s["first_pose_ms"] is not None)
+        first = seen[-1]["first_pose_ms"]
+        assert isinstance(first, float) and first > 0
+        frames = seen[-1]["frames"]
+        wait_for(lambda: http("GET", url, ADMIN)[1]["frames"] >= frames + 10, 60, "more poses")
+        assert http("GET", url, ADMIN)[1]["first_pose_ms"] == first  # the first, not the latest
+    finally:
+        server.call(pc.close())
+    end_session(server, sid)
+
+
 def end_session(st: ServerThread, sid: str) -> None:
     assert http("POST", f"{st.base}/api/sessions/{sid}/end", ADMIN)[0] == 200
 

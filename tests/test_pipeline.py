@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -293,6 +294,37 @@ def test_closed_pipeline_refuses_frames(frames, body) -> None:
     assert pipeline.closed and pipeline.stats.closed
     with pytest.raises(RuntimeError, match="closed"):
         pipeline.process(frames[0], 0)
+
+
+def test_warm_up_leaves_no_trace_in_the_session(frames, body) -> None:
+    """The live server warms each session's MediaPipe graph on a blank frame before the athlete's
+    first frame: nothing is published for it, and the frames that follow get the poses a cold
+    pipeline gives them (the graph is left searching, not tracking a place)."""
+    times = [33_333 * i for i in range(len(frames))]
+    with SessionPipeline("cold", untrained_config(), body=body) as pipeline:
+        expected = [pipeline.process(f, t) for f, t in zip(frames, times, strict=True)]
+
+    hub = SessionHub(make_session_info("warm", fps=30.0))
+    pipeline = SessionPipeline("warm", untrained_config(), hub=hub, body=body)
+    pipeline.warm_up()
+    assert pipeline.stats.frames == 0 and hub.stats().published == 0
+    got = [pipeline.process(f, t) for f, t in zip(frames, times, strict=True)]
+    pipeline.close()
+    assert [r.sequence for r in got] == list(range(len(frames)))
+    assert [r.valid for r in got] == PERSON
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_allclose(a.frame.body_pose, b.frame.body_pose, atol=1e-4)
+        np.testing.assert_allclose(a.frame.transl, b.frame.transl, atol=1e-4)
+    assert hub.stats().published == len(frames)
+    with pytest.raises(RuntimeError, match="closed"):
+        pipeline.warm_up()
+
+    # A camera given in the config sets the blank frame's size (MediaPipe refuses others).
+    camera = Camera.default_for(1280, 720)
+    config = replace(untrained_config(), perception=PerceptionConfig(camera=camera))
+    with SessionPipeline("hd", config, body=body) as pipeline:
+        pipeline.warm_up()
+        assert pipeline.stats.frames == 0
 
 
 def test_missing_weights_is_a_clear_error(tmp_path: Path) -> None:

@@ -111,10 +111,12 @@ PipelineFactory = Callable[[str, SessionHub, SessionRecorder], Pipeline]
 
 
 def default_pipeline_factory(config: Any = None) -> PipelineFactory:
-    """Builds ``SessionPipeline(config)`` per session (``PipelineConfig()`` by default). The
-    GC-SSN network is loaded by the first session and lent to every later one: it is read-only
-    at inference (eval mode, no grad), so sessions may run it at once, and a load per session
-    cost ~0.2 s and 13 MB of allocations that the allocator kept after the session ended."""
+    """Builds ``SessionPipeline(config)`` per session (``PipelineConfig()`` by default), its
+    MediaPipe graph warmed up (``SessionPipeline.warm_up``) so that the athlete's first frame
+    gets its pose without the graph's slow first run. The GC-SSN network is loaded by the first
+    session and lent to every later one: it is read-only at inference (eval mode, no grad), so
+    sessions may run it at once, and a load per session cost ~0.2 s and 13 MB of allocations
+    that the allocator kept after the session ended."""
     lock = threading.Lock()  # sessions are built on executor threads, possibly two at once
     with_shared_network: list[Any] = []  # the PipelineConfig, set by the first session built
 
@@ -126,6 +128,11 @@ def default_pipeline_factory(config: Any = None) -> PipelineFactory:
             pipeline = SessionPipeline(session_id, base, hub=hub, recorder=recorder)
             if not with_shared_network:
                 with_shared_network.append(replace(base, weights=pipeline.reconstructor.net))
+        try:
+            pipeline.warm_up()  # outside the lock: sessions built at once warm up at once
+        except Exception:
+            pipeline.close("failed to start")
+            raise
         return pipeline
 
     return make
@@ -199,6 +206,11 @@ class Session:
         self.video_viewers: set[VideoViewerConnection] = set()
         self.connects = 0
         self.timing = _Timing()
+        # time.monotonic() when the server received the session's first video frame (set on
+        # the event loop) and when its first pose left the pipeline (set on the pipeline's
+        # thread): their difference is the athlete's wait for a first skeleton.
+        self.first_frame_at: float | None = None
+        self.first_pose_at: float | None = None
         self.end_task: asyncio.Task[None] | None = None  # ends it unless an athlete (re)joins
         self.paused_at: float | None = None
         self.closed = asyncio.Event()  # set once end() has released everything
@@ -216,6 +228,14 @@ class Session:
             return "ending"
         return str(self.state)
 
+    @property
+    def first_pose_ms(self) -> float | None:
+        """Milliseconds from the first video frame received to the first pose published (the
+        session's first, not a resume's); None until a pose went out."""
+        if self.first_frame_at is None or self.first_pose_at is None:
+            return None
+        return round((self.first_pose_at - self.first_frame_at) * 1e3, 1)
+
     def token_hashes(self) -> dict[str, str]:
         t = self.tokens
         return {Role.ATHLETE: _hash(t.athlete), Role.COACH: _hash(t.coach),
@@ -230,6 +250,7 @@ class Session:
             "live": self.state in (SessionState.WAITING, SessionState.LIVE, SessionState.PAUSED),
             "recording": self.recording_path.name,
             "connects": self.connects,
+            "first_pose_ms": self.first_pose_ms,
         }
         if self.hub is not None:
             out["frames"] = self.hub.stats().published
@@ -399,6 +420,8 @@ class SessionManager:
         worker, video = session.worker, session.video
 
         def sink(frame: Any, capture_time_us: int) -> None:
+            if session.first_frame_at is None:
+                session.first_frame_at = time.monotonic()
             worker.submit(frame, capture_time_us)
             video.submit(frame, capture_time_us)  # same capture time: video and poses align
 
@@ -712,7 +735,9 @@ def _summary_reps(path: Path) -> dict[str, Any] | None:
 
 def _record_result(session: Session, result: Any) -> None:
     """Each pipeline result (a `PipelineResult`, on the pipeline's thread): its timing for the
-    stats line and its wire pose for the rep counter."""
+    stats line, its wire pose for the rep counter, and when the first pose went out."""
+    if session.first_pose_at is None:
+        session.first_pose_at = time.monotonic()
     _record_timing(session, result)
     pose = getattr(result, "pose", None)
     if pose:

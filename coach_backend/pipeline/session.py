@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from coach_backend.body import NUM_BETAS, BodyModel, load_body_model
+from coach_backend.config import LIVE_WARM_UP_FRAME
 from coach_backend.gcssn.api import DEFAULT_WEIGHTS, Reconstructor
 from coach_backend.gcssn.network import GCSSN
 from coach_backend.perception import Camera, PerceptionConfig, Representation, stack
@@ -61,6 +62,8 @@ class PipelineConfig:
     smoothing: live smoother settings (`nominal_fps` is set from `fps`).
     weights: GC-SSN weights file, or a `GCSSN` module (tests, benchmarks).
     refine_steps: test-time fitting steps after the network (0 = network only, the live case).
+    mirror_average: average the lifter's pose with its mirror image's (files; live cannot
+        afford twice the network).
     fps: nominal frame rate of the source (used when two frames share a timestamp).
     torch_threads: sets torch's (process-wide) intra-op thread count when not None. Default 1:
         batch-1 inference of a small network gains nothing from more threads, and they would
@@ -71,6 +74,7 @@ class PipelineConfig:
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     weights: str | Path | GCSSN = DEFAULT_WEIGHTS
     refine_steps: int = 0
+    mirror_average: bool = False
     fps: float = 30.0
     torch_threads: int | None = 1
 
@@ -208,7 +212,12 @@ def perceive(detector: MediaPipeDetector, frame_bgr: np.ndarray, capture_time_us
 
 def _load_reconstructor(config: PipelineConfig, body: BodyModel) -> Reconstructor:
     try:
-        return Reconstructor(config.weights, body=body, refine_steps=config.refine_steps)
+        return Reconstructor(
+            config.weights,
+            body=body,
+            refine_steps=config.refine_steps,
+            mirror_average=config.mirror_average,
+        )
     except FileNotFoundError as exc:
         raise FileNotFoundError(
             f"{exc}. Train and export them (python -m coach_backend.gcssn.train_lifter --export "
@@ -312,6 +321,19 @@ class SessionPipeline:
         for, close() finished them)."""
         if not self._closed:
             self._flush()
+
+    def warm_up(self) -> None:
+        """Build the MediaPipe graph now and run it once on a blank frame, so that the first
+        real frame does not pay for either (a new graph's first inference is several times
+        slower than its next ones). The live server calls this when it builds a session, before
+        it answers the athlete's offer; a replay, which perceives with its own detectors, does
+        not. A blank frame finds no person, so the graph is left searching, as a new one is
+        (after a frame with a person it would look for the next one where that person was)."""
+        with self._lock:
+            self._check_open()
+            camera = self.config.perception.camera
+            width, height = LIVE_WARM_UP_FRAME if camera is None else (camera.width, camera.height)
+            self.perceive(np.zeros((height, width, 3), np.uint8), 0)
 
     # ---- the two stages ----------------------------------------------------------------------
     def perceive(self, frame_bgr: np.ndarray, capture_time_us: int) -> Perceived:
