@@ -9,23 +9,29 @@ recording is replaced, atomically, by the final one (the chosen smoothing, the m
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import torch
 
 from coach_backend.body import BodyModel, BodyParams, load_body_model
-from coach_backend.config import REPLAY_PERCEPTION_MAX_SIDE, SETTLE_STEPS
+from coach_backend.config import (
+    OFFLINE_MIRROR_AVERAGE,
+    REPLAY_PERCEPTION_MAX_SIDE,
+    SETTLE_STEPS,
+)
 from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn, settle_on_keypoints
 from coach_backend.perception import Camera, PerceptionConfig, Representation, stack
 from coach_backend.pipeline import Perceived, PipelineConfig, SessionPipeline, WireEncoder
@@ -58,7 +64,13 @@ GCSSN_FIRST_BATCH = 8
 _SETTLE_CHUNK = 256
 # x264 preset of the overlay video: a preview, and at 1080p "medium" took longer than
 # everything else of a replay (about 175 ms a frame against 47 ms for "veryfast" on 2 cores).
-_OVERLAY_PRESET = "veryfast"
+# "superfast" then took 14-16 ms of CPU a 1080p frame against 20-24 for "veryfast", for files
+# 1.8x as large (about 6 MB for 10 s) of the same quality at this crf (PSNR to the painted
+# frames 40.5 against 39.6 dB); "ultrafast" took 10 ms for files 3.3x as large.
+_OVERLAY_PRESET = "superfast"
+# Frames each stage of the overlay (decode, paint, encode: one thread each) may run ahead of
+# the next; a 1080p frame is 6 MB, a 4K one 25 MB.
+_OVERLAY_AHEAD = 2
 # The overlay paints the body decimated to one vertex per 1.5 cm cell of the rest pose (10,232
 # faces of 27,420): painting is a call per triangle, so this cut it from 84 to 29 ms a 640x480
 # frame; side by side with the full mesh it looks the same (2 cm nicked the face, 3 cm tore it).
@@ -192,6 +204,7 @@ def run_replay(
         perception=PerceptionConfig(max_input_side=options.perception_max_side),
         weights=network,
         refine_steps=options.refine_steps,
+        mirror_average=OFFLINE_MIRROR_AVERAGE,
         fps=info.fps,
     )
     session_id = video_path.stem or "replay"
@@ -483,7 +496,8 @@ def _write_overlay(
     keep: set[int] | frozenset[int] = frozenset(),
 ) -> dict[int, np.ndarray]:
     """Write the overlay video; returns its frames ``keep`` (the report's key frames), drawn
-    on the way and cropped around the body."""
+    on the way and cropped around the body. Decoding, painting and encoding run on three
+    threads (`_ahead`): PyAV and OpenCV release the GIL, so they overlap on a second core."""
     from coach_backend.perception.render import decimate_mesh
     from coach_backend.viz import draw_mesh, perspective
 
@@ -491,14 +505,19 @@ def _write_overlay(
     vertex_ids, faces = decimate_mesh(rest, np.asarray(body.faces), OVERLAY_VOXEL_M)
     kept: dict[int, np.ndarray] = {}
 
-    def frames() -> Iterator[np.ndarray]:
-        ids = torch.as_tensor(vertex_ids)
-        chunks = _body_chunks(body, seq, np.arange(len(seq)), chunk=32, vertex_ids=ids)
-        verts: dict[int, np.ndarray] = {}
+    def decoded() -> Generator[np.ndarray, None, None]:
         with VideoReader(video_path) as video:
             for i, (image, _) in enumerate(video):
                 if i >= len(seq):
-                    break
+                    return
+                yield image
+
+    def painted() -> Generator[np.ndarray, None, None]:
+        ids = torch.as_tensor(vertex_ids)
+        chunks = _body_chunks(body, seq, np.arange(len(seq)), chunk=32, vertex_ids=ids)
+        verts: dict[int, np.ndarray] = {}
+        with contextlib.closing(_ahead(decoded(), _OVERLAY_AHEAD)) as images:
+            for i, image in enumerate(images):
                 if i not in verts:
                     verts.clear()
                     rows, out = next(chunks)
@@ -511,8 +530,56 @@ def _write_overlay(
                     kept[i] = image.copy() if proj is None else _around(image, proj.pixels)
                 yield image
 
-    write_video(path, frames(), fps, preset=_OVERLAY_PRESET)
+    with contextlib.closing(_ahead(painted(), _OVERLAY_AHEAD)) as frames:
+        write_video(path, frames, fps, preset=_OVERLAY_PRESET)
     return kept
+
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Raised:
+    error: BaseException
+
+
+def _ahead(items: Generator[_T, None, None], depth: int) -> Generator[_T, None, None]:
+    """``items``, produced on a worker thread up to ``depth`` items ahead of the consumer. What
+    the worker raises is raised here. Closing this generator (the consumer stopped early)
+    stops the worker, which closes ``items`` (its ``with`` blocks run), and joins it."""
+    buffer: queue.Queue[object] = queue.Queue(depth)
+    done = object()
+    stop = threading.Event()
+
+    def hand(item: object) -> bool:
+        """Put ``item``, waiting while the buffer is full; False once the consumer is gone."""
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                buffer.put(item, timeout=0.05)
+                return True
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand(item):
+                    return
+            hand(done)
+        except BaseException as exc:
+            hand(_Raised(exc))
+        finally:
+            items.close()
+
+    worker = threading.Thread(target=produce, name="replay-overlay", daemon=True)
+    worker.start()
+    try:
+        while (item := buffer.get()) is not done:
+            if isinstance(item, _Raised):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _around(image: np.ndarray, pixels: np.ndarray) -> np.ndarray:
