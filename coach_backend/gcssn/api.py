@@ -96,8 +96,8 @@ class Reconstructor:
     detector_3d_pull: in the lifter's fit, how strongly the detector's 3D keypoints (when the
     representation has them) pull the body (`fit_lifted_to_keypoints`); 0 = not at all.
     mirror_average: the lifter's pose is averaged with the mirror image of its pose for the
-    mirrored keypoints (`mirror_averaged`; files and `reconstruct_from_keypoints`: twice the
-    network's cost, which live cannot afford).
+    mirrored keypoints (`mirror_averaged`, twice the network's cost: the replay turns it on,
+    live cannot afford it; `coach_backend.config.OFFLINE_MIRROR_AVERAGE`).
     """
 
     def __init__(
