@@ -10,8 +10,9 @@ must not pay for torch, MediaPipe and PyAV.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from coach_backend.lazy import lazy_exports
 
 if TYPE_CHECKING:  # what the names are, for type checkers and readers (explicit re-exports)
     from coach_backend.replay.preflight import OutputExistsError as OutputExistsError
@@ -29,25 +30,11 @@ if TYPE_CHECKING:  # what the names are, for type checkers and readers (explicit
     from coach_backend.replay.video import upright as upright
     from coach_backend.replay.video import write_video as write_video
 
-# Module (in this package) of each public name.
-_HOMES = {
-    "preflight": ("OutputExistsError", "OutputPathError", "VideoError", "WeightsError"),
-    "run": ("FORMAT", "ReplayOptions", "ReplayOutputs", "run_replay", "serve_recording"),
-    "video": ("VideoInfo", "VideoReader", "rotation_cw_degrees", "upright", "write_video"),
-}
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-__all__ = sorted(_HOME_OF)
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOME_OF.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # once: later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOME_OF])
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "preflight": ("OutputExistsError", "OutputPathError", "VideoError", "WeightsError"),
+        "run": ("FORMAT", "ReplayOptions", "ReplayOutputs", "run_replay", "serve_recording"),
+        "video": ("VideoInfo", "VideoReader", "rotation_cw_degrees", "upright", "write_video"),
+    },
+)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach_backend.body.model import body_model_name
 from coach_backend.body.skeleton import NUM_BETAS
 
 from .codec import FLAG_VALID, LAYOUT_VERSION, SMPL24_JOINT_NAMES, encode_pose
@@ -62,6 +61,10 @@ def make_session_info(
     if b.shape != (NUM_BETAS,):
         raise ValueError(f"betas must have {NUM_BETAS} values, got {b.shape[0]}")
     if body_model is None:
+        # Here, not at the top: the body model module imports torch, which a stream client
+        # or a tool's --help need not pay for.
+        from coach_backend.body.model import body_model_name
+
         body_model = body_model_name()
     return pb.SessionInfo(
         session_id=session_id,
