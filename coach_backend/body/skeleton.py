@@ -26,17 +26,18 @@ NUM_BETAS = 10
 NUM_KEYPOINTS = len(KEYPOINT_NAMES)
 
 
+def _counterpart(name: str) -> str:
+    """The left/right counterpart of a name (the name itself on the midline)."""
+    for side, other in (("left_", "right_"), ("right_", "left_")):
+        if name.startswith(side):
+            return other + name.removeprefix(side)
+    return name
+
+
 def mirrored_order(names: list[str]) -> list[int]:
-    """For each name, the index of its left/right counterpart (itself for midline names): the
-    reordering that goes with a left/right reflection of the body."""
-    swap = {"left_": "right_", "right_": "left_"}
-    return [
-        next(
-            (names.index(swap[side] + name[len(side) :]) for side in swap if name.startswith(side)),
-            i,
-        )
-        for i, name in enumerate(names)
-    ]
+    """For each name, the index of its left/right counterpart: the reordering that goes with a
+    left/right reflection of the body."""
+    return [names.index(_counterpart(name)) for name in names]
 
 
 MIRRORED_JOINTS = mirrored_order(SMPL_JOINT_NAMES)

@@ -22,7 +22,7 @@ from coach_backend.gcssn.losses import (
     silhouette_agreement,
 )
 from coach_backend.gcssn.network import Prediction
-from coach_backend.gcssn.rotations import rotmat_to_rotvec, rotvec_to_rotmat
+from coach_backend.gcssn.rotations import nearest_rotation, rotmat_to_rotvec, rotvec_to_rotmat
 from coach_backend.optim import Adam
 from coach_backend.perception.types import RepresentationBatch
 from coach_backend.prior.model import PosePrior
@@ -103,12 +103,9 @@ def similarity_aligned(
     mu_t = (w[..., None] * target).sum(1, keepdim=True)
     p, t = points - mu_p, target - mu_t
     cov = torch.einsum("bk,bki,bkj->bij", w, t, p)
-    u, s, vt = torch.linalg.svd(cov)
-    d = torch.ones_like(s)
-    d[:, -1] = torch.sign(torch.linalg.det(u @ vt))
-    rot = u @ (d[..., None] * vt)
+    rot = nearest_rotation(cov)
     spread = (w * (p**2).sum(-1)).sum(1).clamp_min(1e-9)
-    scale = (s * d).sum(1) / spread
+    scale = (rot * cov).sum((-1, -2)) / spread  # trace(R^T cov): the sign-fixed singular values
     aligned = scale[:, None, None] * torch.einsum("bij,bkj->bki", rot, p) + mu_t
     enough = ((weights > 0).sum(1) >= 3)[:, None, None]
     return torch.where(enough, aligned, target)
