@@ -764,40 +764,23 @@ def _predict_in_chunks(model: Model, batch: RepresentationBatch, chunk: int, fps
 
 
 def _smoothed_keypoints(model: Model, perception: Perception, fps: float, chunk: int) -> np.ndarray:
-    """The replay CLI's file path: per-frame SMPL, zero-phase smoothing over the clip (the
-    project's `smooth_sequence`, default settings), laid back onto the detections
-    (`settle_on_keypoints`, replay's default steps), then the body's keypoints."""
-    from coach_backend.body import BodyParams
-    from coach_backend.gcssn.api import settle_on_keypoints
-    from coach_backend.smoothing import SmplSequence, smooth_sequence
+    """The replay CLI's file path: per-frame SMPL, zero-phase smoothing over the clip laid back
+    onto the detections (`smoothed_on_keypoints`, the replay's default settings), then the
+    body's keypoints."""
+    from coach_backend.gcssn.api import Reconstruction, smoothed_on_keypoints
 
     batch = perception.batch()
     parts = _predict_in_chunks(model, batch, chunk, fps)
-
-    def cat(field_name: str) -> np.ndarray:
-        return np.concatenate([np.asarray(getattr(r, field_name)) for r in parts])
-
-    valid = cat("valid").astype(bool)
-    seq = SmplSequence(
-        global_orient=np.nan_to_num(cat("global_orient")),
-        body_pose=np.nan_to_num(cat("body_pose")),
-        betas=np.nan_to_num(cat("betas")),
-        transl=np.nan_to_num(cat("transl")),
-        valid=valid,
-        timestamp_s=np.arange(len(valid)) / fps,
-    )
-    smooth = smooth_sequence(seq, mode="zero_phase")
     body = model.reconstructor.body  # type: ignore[attr-defined]
-
-    def t(a: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(a, dtype=torch.float32)
-
-    rotvecs = np.concatenate([smooth.global_orient[:, None], smooth.body_pose], 1)
-    rotvecs, transl = settle_on_keypoints(body, rotvecs, smooth.betas, batch, model.settle_steps)
-    params = BodyParams(t(rotvecs[:, 0]), t(rotvecs[:, 1:]), t(smooth.betas), t(transl))
-    with torch.no_grad():
-        kp = body(params).keypoints.double().numpy()
-    kp[~smooth.valid] = np.nan
+    per_frame = Reconstruction(
+        *(
+            np.concatenate([getattr(r, f.name) for r in parts])
+            for f in dataclasses.fields(Reconstruction)
+        )
+    )
+    clip = smoothed_on_keypoints(body, per_frame.sequence(fps), batch, model.settle_steps)
+    kp = Reconstruction.of_sequence(body, clip).keypoints.astype(np.float64)
+    kp[~clip.valid] = np.nan
     return kp
 
 
@@ -1043,7 +1026,11 @@ def given_2d_scores(
     points (and its nose, (T,3) world, nan where not triangulated) projected into this view's
     pinhole camera are the only input (no image, no detector 3D); PA-MPJPE on the 12 limb
     points into `view.given_2d_pa`."""
-    from coach_backend.gcssn.api import representation_from_keypoints
+    from coach_backend.gcssn.api import (
+        Reconstruction,
+        representation_from_keypoints,
+        smoothed_on_keypoints,
+    )
 
     if not len(view.frames):
         return
@@ -1065,18 +1052,23 @@ def given_2d_scores(
             representation_from_keypoints(pixels[t], conf[t], pinhole, None, config)
             for t in range(n)
         ]
-        if model.reconstructor.temporal:  # type: ignore[attr-defined]
-            # The clip in time order, frames without a reference empty: windows stay in time.
+        rec = model.reconstructor
+        if rec.temporal or model.smoothed:  # type: ignore[attr-defined]
+            # The clip in time order, frames without a reference empty: windows and the
+            # smoothing (`reconstruct_from_keypoints(..., fps=...)`) stay in time.
             span = view.frames - view.frames[0]
             clip = [Representation.empty(pinhole, config.resolution)] * (span[-1] + 1)
             for t, at in enumerate(span):
                 clip[at] = reps[t]
-            whole = model.reconstructor.predict(stack(clip), fps)  # type: ignore[attr-defined]
+            whole = rec.predict(stack(clip), fps)  # type: ignore[attr-defined]
+            if model.smoothed:
+                seq = smoothed_on_keypoints(rec.body, whole.sequence(fps), clip, model.settle_steps)  # type: ignore[attr-defined]
+                whole = Reconstruction.of_sequence(rec.body, seq)  # type: ignore[attr-defined]
             predicted = np.asarray(whole.keypoints, np.float64)[span][:, list(LIMB)]
             view.given_2d_pa[model.name] = pa_mpjpe(predicted, view.target)
             continue
-        rec = model.reconstructor.predict(stack(reps))  # type: ignore[attr-defined]
-        predicted = np.asarray(rec.keypoints, np.float64)[:, list(LIMB)]
+        per_frame = rec.predict(stack(reps))  # type: ignore[attr-defined]
+        predicted = np.asarray(per_frame.keypoints, np.float64)[:, list(LIMB)]
         view.given_2d_pa[model.name] = pa_mpjpe(predicted, view.target)
     view.given_2d_pa[CONSTANT_ROW] = view.pa[CONSTANT_ROW]
 
@@ -1704,9 +1696,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     given_2d_models = [
         m
         for m in models
-        if (not m.alternate_input or m.name.endswith("_nomirror"))
-        and "_adapted" not in m.name
-        and not m.smoothed
+        if (not m.alternate_input or "_nomirror" in m.name) and "_adapted" not in m.name
     ]
     views = []
     for clip in clips:

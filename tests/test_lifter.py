@@ -33,7 +33,7 @@ from coach_backend.gcssn.lifter import (
 from coach_backend.gcssn.metrics import pa_mpjpe
 from coach_backend.gcssn.refine import fit_lifted_to_keypoints, similarity_aligned
 from coach_backend.gcssn.rotations import rotvec_to_rotmat
-from coach_backend.gcssn.synthetic import SyntheticSource
+from coach_backend.gcssn.synthetic import SyntheticSource, ViewConfig
 from coach_backend.gcssn.train_lifter import (
     LIMB_JOINTS,
     LIMB_KEYPOINTS,
@@ -488,3 +488,56 @@ def test_the_detectors_3d_pulls_the_fit_out_of_a_depth_ambiguity() -> None:
     alone, pulled = wrist_error(0.0), wrist_error(1.0)
     assert alone > 0.15  # 2D alone keeps the wrong side
     assert pulled < 0.65 * alone  # moved well toward the truth within the 50 steps
+
+
+def _noisy_clip(motion, frames: int, noise_px: float, seed: int):
+    """Consecutive fixture frames (60 fps) filmed by one fixed camera, the body's keypoints
+    with independent pixel noise per frame, as a detector gives them."""
+    fixed = ViewConfig(
+        yaw_deg=(30.0, 30.0),
+        elevation_deg=(5.0, 5.0),
+        roll_deg=(0.0, 0.0),
+        distance_m=(4.0, 4.0),
+        hfov_deg=(60.0, 60.0),
+        betas_sd=0.0,
+        off_centre=0.0,
+        truncation_prob=0.0,
+    )
+    clip = SyntheticSource(load_body_model(), *motion, view=fixed, seed=seed)
+    reps, truth = clip.clean_batch(frames, rows=np.arange(frames))
+    points = np.stack([reps.item(i).keypoints_frame() for i in range(frames)])
+    points = points + np.random.default_rng(seed).normal(0.0, noise_px, points.shape)
+    camera = truth.frame_camera
+    return points, reps.conf.numpy(), camera, truth.joints.numpy()
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="shipped lifter weights not built")
+def test_a_clip_with_its_frame_rate_is_smoothed_in_time_and_gets_closer(motion) -> None:
+    """Given fps, `reconstruct_from_keypoints` reads the frames as one clip: smoothed in time
+    and laid back onto the keypoints, as the replay does. On noisy keypoints of held-out motion
+    that is nearer the truth than every frame on its own; smooth=False is every frame alone."""
+    points, conf, camera, truth = _noisy_clip(motion, 120, noise_px=3.0, seed=2)
+    size, intrinsics = (camera.width, camera.height), camera.intrinsics
+    alone = reconstruct_from_keypoints(points, conf, size, intrinsics)
+    clip = reconstruct_from_keypoints(points, conf, size, intrinsics, fps=60.0)
+    unsmoothed = reconstruct_from_keypoints(points, conf, size, intrinsics, fps=60.0, smooth=False)
+    np.testing.assert_allclose(unsmoothed.joints, alone.joints, atol=1e-5)
+    error_alone = pa_mpjpe(alone.joints, truth).mean()
+    error_clip = pa_mpjpe(clip.joints, truth).mean()
+    assert error_clip < error_alone - 1.0, (error_clip, error_alone)  # mm
+    # One shape for the person, and the body still on the keypoints (placement, metres).
+    assert np.ptp(clip.betas, axis=0).max() < 1e-6
+    assert np.median(np.linalg.norm(clip.joints[:, 0] - truth[:, 0], axis=-1)) < 0.3
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="shipped lifter weights not built")
+def test_a_clip_keeps_its_frames_without_a_person_empty(motion) -> None:
+    points, conf, camera, _ = _noisy_clip(motion, 40, noise_px=1.0, seed=3)
+    conf[10:13] = 0.0  # nobody in three frames
+    result = reconstruct_from_keypoints(
+        points, conf, (camera.width, camera.height), camera.intrinsics, fps=30.0
+    )
+    assert result.valid.tolist() == [not 10 <= i < 13 for i in range(40)]
+    assert not result.joints[10:13].any() and result.joints[9].any()
+    with pytest.raises(ValueError, match="fps"):
+        reconstruct_from_keypoints(points, conf, (camera.width, camera.height), fps=0.0)

@@ -7,6 +7,7 @@ result.joints  # (T,24,3) metres, camera frame (OpenCV axes: x right, y down, z 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +16,8 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from coach_backend.body import BodyModel, load_body_model
-from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_KEYPOINTS
-from coach_backend.config import DETECTOR_3D_PULL, OFFLINE_REFINE_STEPS
+from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_JOINTS, NUM_KEYPOINTS
+from coach_backend.config import DETECTOR_3D_PULL, OFFLINE_REFINE_STEPS, SETTLE_STEPS
 from coach_backend.gcssn.geometry import pelvis_position, rest_pelvis
 from coach_backend.gcssn.lifter import (
     NETWORK_TYPE as LIFTER_TYPE,
@@ -31,6 +32,7 @@ from coach_backend.gcssn.lifter import (
     window_stride,
 )
 from coach_backend.gcssn.network import GCSSN, NetworkConfig, Prediction
+from coach_backend.gcssn.rotations import rotvec_to_rotmat
 from coach_backend.perception.crop import box_around
 from coach_backend.perception.types import (
     Camera,
@@ -40,9 +42,12 @@ from coach_backend.perception.types import (
     stack,
 )
 from coach_backend.resources import model_path
+from coach_backend.smoothing import SmoothingConfig, SmplSequence, smooth_sequence
 
 DEFAULT_WEIGHTS = model_path("gcssn_lifter.pt")
 NO_VERTICES = torch.zeros(0, dtype=torch.long)
+# Frames per call of the settle fit over a clip (bounds the memory of a long file).
+SETTLE_CHUNK = 256
 # Keypoints below this confidence do not pull on the body's placement (occluded, guessed).
 PLACEMENT_MIN_CONFIDENCE = 0.3
 Network = GCSSN | KeypointLifter
@@ -62,6 +67,49 @@ class Reconstruction:
 
     def __len__(self) -> int:
         return len(self.valid)
+
+    def sequence(self, fps: float) -> SmplSequence:
+        """The frames as one clip at `fps` (frame i at i / fps seconds)."""
+        return SmplSequence(
+            global_orient=self.global_orient,
+            body_pose=self.body_pose,
+            betas=self.betas,
+            transl=self.transl,
+            valid=self.valid,
+            timestamp_s=np.arange(len(self)) / fps,
+        )
+
+    @classmethod
+    def of_sequence(cls, body: BodyModel, seq: SmplSequence) -> Reconstruction:
+        """A clip's parameters with the body's joints and keypoints (zeros where invalid)."""
+        valid = np.asarray(seq.valid, bool)
+        joints = np.zeros((len(seq), NUM_JOINTS, 3), np.float32)
+        keypoints = np.zeros((len(seq), NUM_KEYPOINTS, 3), np.float32)
+        rows = np.flatnonzero(valid)
+        for start in range(0, len(rows), SETTLE_CHUNK):
+            part = rows[start : start + SETTLE_CHUNK]
+            rotmats = rotvec_to_rotmat(torch.as_tensor(seq.rotvecs()[part], dtype=torch.float32))
+            with torch.no_grad():
+                out = body.from_rotmats(
+                    rotmats,
+                    torch.as_tensor(seq.betas[part], dtype=torch.float32),
+                    torch.as_tensor(seq.transl[part], dtype=torch.float32),
+                    NO_VERTICES,
+                )
+            joints[part], keypoints[part] = out.joints.numpy(), out.keypoints.numpy()
+
+        def masked(a: np.ndarray) -> np.ndarray:
+            return np.where(valid.reshape(-1, *[1] * (a.ndim - 1)), a, 0.0).astype(np.float32)
+
+        return cls(
+            global_orient=masked(seq.global_orient),
+            body_pose=masked(seq.body_pose),
+            betas=masked(seq.betas),
+            transl=masked(seq.transl),
+            joints=joints,
+            keypoints=keypoints,
+            valid=valid,
+        )
 
 
 def load_gcssn(path: str | Path = DEFAULT_WEIGHTS) -> Network:
@@ -265,7 +313,6 @@ def settle_on_keypoints(
     on the real-footage benchmark. rotvecs (T,24,3) axis-angle camera frame, betas (T,10),
     reps: the T frames' own representations -> (rotvecs (T,24,3), transl (T,3))."""
     from coach_backend.gcssn.refine import fit_lifted_to_keypoints
-    from coach_backend.gcssn.rotations import rotvec_to_rotmat
 
     rotmats = rotvec_to_rotmat(torch.as_tensor(rotvecs, dtype=torch.float32))
     shape = torch.as_tensor(betas, dtype=torch.float32)
@@ -274,6 +321,35 @@ def settle_on_keypoints(
             body, rotmats, shape, keypoint_rays(reps), placement_weights(reps.conf), steps
         )
     return _rotvecs(rotmats), transl.detach().numpy()
+
+
+def smoothed_on_keypoints(
+    body: BodyModel,
+    seq: SmplSequence,
+    reps: Sequence[Representation] | RepresentationBatch,
+    steps: int = SETTLE_STEPS,
+    config: SmoothingConfig | None = None,
+) -> SmplSequence:
+    """A clip's per-frame bodies, smoothed in time and laid back onto each frame's keypoints:
+    zero-phase smoothing (`smooth_sequence`: no lag, one shape per person), then `steps` of
+    `settle_on_keypoints` on the valid frames. The smoothing carries what one frame cannot see,
+    the depth, from its neighbours; the settle keeps the body on the person in the image.
+    seq: the per-frame results (camera frame), reps: the same frames' representations."""
+    out = smooth_sequence(seq, config, mode="zero_phase")  # (new arrays: filled in below)
+    rows = np.flatnonzero(out.valid)
+    for start in range(0, len(rows), SETTLE_CHUNK):
+        part = rows[start : start + SETTLE_CHUNK]
+        if isinstance(reps, RepresentationBatch):
+            part_reps = reps[part]
+        else:
+            part_reps = stack([reps[i] for i in part])
+        rotvecs, transl = settle_on_keypoints(
+            body, out.rotvecs()[part], out.betas[part], part_reps, steps
+        )
+        out.global_orient[part] = rotvecs[:, 0]
+        out.body_pose[part] = rotvecs[:, 1:]
+        out.transl[part] = transl
+    return out
 
 
 def detector_3d_terms(
@@ -342,6 +418,7 @@ def reconstruct_from_keypoints(
     refine_steps: int = OFFLINE_REFINE_STEPS,
     fps: float | None = None,
     mirror_average: bool = False,
+    smooth: bool = True,
 ) -> Reconstruction:
     """SMPL from your own 2D keypoints.
 
@@ -353,7 +430,9 @@ def reconstruct_from_keypoints(
     silhouettes: optional (T,H,W) full-frame person masks in [0, 1].
     refine_steps: steps of the short 2D fit after the network (default
         `coach_backend.config.OFFLINE_REFINE_STEPS`; 0 = the network alone, ~10x faster).
-    fps: the frames' rate, when they are one clip in time order; a temporal network
+    fps: the frames' rate, when they are one clip in time order. The clip is then smoothed in
+        time and laid back onto the keypoints, as the replay does (`smoothed_on_keypoints`;
+        `smooth=False`: every frame on its own), and a temporal network
         (`Reconstructor.temporal`) reads each frame's neighbours at that rate.
     mirror_average: average the lifter's pose with the mirror image of its pose for the
         mirrored keypoints. Off by default: on ground-truth 2D it did not pay
@@ -369,6 +448,8 @@ def reconstruct_from_keypoints(
         )
     if confidences.shape != keypoints.shape[:2]:
         raise ValueError(f"confidences must be {keypoints.shape[:2]}, got {confidences.shape}")
+    if fps is not None and not fps > 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
     width, height = image_size
     if intrinsics is None:
         camera = Camera.default_for(width, height)
@@ -388,4 +469,8 @@ def reconstruct_from_keypoints(
         )
         for t in range(len(keypoints))
     ]
-    return reconstructor.predict(stack(reps), fps)
+    result = reconstructor.predict(stack(reps), fps)
+    if fps is None or not smooth:
+        return result
+    clip = smoothed_on_keypoints(reconstructor.body, result.sequence(fps), reps)
+    return Reconstruction.of_sequence(reconstructor.body, clip)

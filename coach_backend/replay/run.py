@@ -32,9 +32,15 @@ from coach_backend.config import (
     REPLAY_PERCEPTION_MAX_SIDE,
     SETTLE_STEPS,
 )
-from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn, settle_on_keypoints
-from coach_backend.perception import Camera, PerceptionConfig, Representation, stack
-from coach_backend.pipeline import Perceived, PipelineConfig, SessionPipeline, WireEncoder
+from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn, smoothed_on_keypoints
+from coach_backend.perception import Camera, PerceptionConfig, Representation
+from coach_backend.pipeline import (
+    Perceived,
+    PipelineConfig,
+    PipelineResult,
+    SessionPipeline,
+    WireEncoder,
+)
 from coach_backend.recorder import SessionRecorder, recorded_session_info, replay
 from coach_backend.replay.parallel import default_workers, perceive_file
 from coach_backend.replay.preflight import (
@@ -49,7 +55,7 @@ from coach_backend.replay.preflight import (
     check_weights_file,
 )
 from coach_backend.replay.video import VideoInfo, VideoReader, write_video
-from coach_backend.smoothing import SmoothingConfig, SmplSequence, smooth_sequence
+from coach_backend.smoothing import SmoothingConfig, SmplSequence
 from coach_backend.stream import PoseStreamServer, SessionHub, StreamConfig, make_session_info, pb
 
 FORMAT = "coach_backend.replay/1"
@@ -61,7 +67,6 @@ Smoothing = Literal["causal", "zero_phase"]
 # second; the first batch is small so that the first poses come early.
 GCSSN_BATCH = 32
 GCSSN_FIRST_BATCH = 8
-_SETTLE_CHUNK = 256
 # x264 preset of the overlay video: a preview, and at 1080p "medium" took longer than
 # everything else of a replay (about 175 ms a frame against 47 ms for "veryfast" on 2 cores).
 # "superfast" then took 14-16 ms of CPU a 1080p frame against 20-24 for "veryfast", for files
@@ -242,11 +247,7 @@ def run_replay(
         finally:
             frames.close()  # stops the workers on an error
         pipeline.close(COMPLETE_REASON)
-    raw = SmplSequence.from_frames([r.raw for r in results])
-    causal = SmplSequence.from_frames([r.frame for r in results])
-    final = _final_sequence(raw, causal, options.smoothing, config.smoothing)
-    if options.smoothing == "zero_phase":
-        final = _settled(final, representations, body, options.settle_steps)
+    final = _final_sequence(results, representations, body, options, config.smoothing)
     processing_s = time.perf_counter() - start
 
     camera = results[0].camera
@@ -352,32 +353,19 @@ def _expected_frames(info: VideoInfo, max_frames: int | None) -> int | None:
 
 
 def _final_sequence(
-    raw: SmplSequence, causal: SmplSequence, mode: Smoothing, config: SmoothingConfig
+    results: list[PipelineResult],
+    reps: list[Representation],
+    body: BodyModel,
+    options: ReplayOptions,
+    config: SmoothingConfig,
 ) -> SmplSequence:
-    if mode == "causal":
-        return causal  # exactly what the live stream would have shown
-    if mode == "zero_phase":
+    if options.smoothing == "causal":  # exactly what the live stream would have shown
+        return SmplSequence.from_frames([r.frame for r in results])
+    if options.smoothing == "zero_phase":
         # From the raw network output: filtering the causal result again would keep its lag.
-        return smooth_sequence(raw, config, mode="zero_phase")
-    raise ValueError(f"unknown smoothing {mode!r}")
-
-
-def _settled(
-    seq: SmplSequence, reps: list[Representation], body: BodyModel, steps: int
-) -> SmplSequence:
-    """The smoothed sequence laid back onto each frame's own keypoints (valid frames)."""
-    out = seq.copy()
-    rows = np.flatnonzero(seq.valid)
-    for start in range(0, len(rows), _SETTLE_CHUNK):
-        part = rows[start : start + _SETTLE_CHUNK]
-        rotvecs = np.concatenate([seq.global_orient[part, None], seq.body_pose[part]], axis=1)
-        rotvecs, transl = settle_on_keypoints(
-            body, rotvecs, seq.betas[part], stack([reps[i] for i in part]), steps
-        )
-        out.global_orient[part] = rotvecs[:, 0]
-        out.body_pose[part] = rotvecs[:, 1:]
-        out.transl[part] = transl
-    return out
+        raw = SmplSequence.from_frames([r.raw for r in results])
+        return smoothed_on_keypoints(body, raw, reps, options.settle_steps, config)
+    raise ValueError(f"unknown smoothing {options.smoothing!r}")
 
 
 def _params(seq: SmplSequence, rows: np.ndarray) -> BodyParams:
