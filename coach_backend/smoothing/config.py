@@ -34,7 +34,11 @@ class SmoothingConfig:
     Zero-phase (recorded files):
       zero_phase_cutoff_hz  Butterworth cutoff, run forward and backward (filtfilt) = zero lag,
                             effective order 2 * zero_phase_order, -6 dB at the cutoff.
-                            6 Hz is the usual choice for human motion capture.
+                            6 Hz is the usual choice for human motion capture. Lower
+                            cutoffs were tried on the replay's chain (per-frame fit, this
+                            filter, settle): 4 and 2.5 Hz gained 1-2 mm on the slow real
+                            clips and held-out mocap at its own speed, but lost up to 5 mm
+                            on held-out mocap played 3x faster (fast sport), so 6 Hz stays.
       zero_phase_order      Butterworth order of the single pass.
     """
 
