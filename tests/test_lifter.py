@@ -38,6 +38,7 @@ from coach_backend.gcssn.train_lifter import (
     LIMB_JOINTS,
     LIMB_KEYPOINTS,
     USER_KEYPOINT_SETS,
+    CameraRanges,
     DetectorNoise,
     KeypointSampler,
     LifterTrainConfig,
@@ -113,6 +114,25 @@ def test_sampler_mirrors_and_hides_what_the_detector_cannot_see(motion) -> None:
     # Some samples are mirror images: compare a row sampled with and without mirroring.
     plain = KeypointSampler(body, *motion, np.random.default_rng(1), mirror=False).sample(64)
     assert torch.isfinite(plain["joints"]).all() and plain["joints"].shape == (64, 24, 3)
+
+
+def test_sampler_rolls_the_camera_as_far_as_asked(motion) -> None:
+    """Wider camera roll (`--camera-roll-deg`) tilts the body in the image further: the
+    hips -> shoulders direction spreads wider around upright."""
+    body = load_body_model()
+
+    def trunk_tilt_deg(roll: float) -> np.ndarray:
+        cameras = CameraRanges(roll_deg=(-roll, roll), elevation_deg=(0.0, 0.0))
+        batch = KeypointSampler(
+            body, *motion, np.random.default_rng(0), cameras=cameras, mirror=False
+        ).sample(512, clean=True)
+        rays = batch["rays"].numpy()
+        trunk = rays[:, [5, 6]].mean(1) - rays[:, [11, 12]].mean(1)  # shoulders - hips
+        return np.degrees(np.arctan2(trunk[:, 0], -trunk[:, 1]))
+
+    narrow, wide = trunk_tilt_deg(6.0), trunk_tilt_deg(30.0)
+    assert np.percentile(np.abs(wide), 90) > np.percentile(np.abs(narrow), 90) + 10.0
+    assert LifterTrainConfig().camera_roll_deg == CameraRanges().roll_deg[1]
 
 
 def test_sampler_shapes_some_samples_like_user_keypoints(motion) -> None:

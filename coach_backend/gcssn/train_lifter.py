@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +149,9 @@ class LifterTrainConfig:
     weight_betas: float = 0.02
     user_keypoints_rate: float = 0.25
     part_mix_rate: float = 0.0
+    # Largest camera roll of a sample (degrees either way): a rolled camera is also how a
+    # leaning, lunging or cartwheeling body looks in the image.
+    camera_roll_deg: float = CameraRanges.roll_deg[1]
     init: Path | None = None  # start from these weights (fine-tuning), not from scratch
     # Written into the card: whether the product feeds the detector's 3D keypoints to this
     # network (`Reconstructor(detector_3d=None)`); decided on real footage, not in training.
@@ -447,6 +450,9 @@ class LifterTrainer(ResumableTraining):
             train.global_orient,
             train.body_pose,
             self.rng,
+            cameras=replace(
+                CameraRanges(), roll_deg=(-config.camera_roll_deg, config.camera_roll_deg)
+            ),
             noise=DetectorNoise(user_keypoints_rate=config.user_keypoints_rate),
             detector_offsets=offsets,
             part_mix_rate=config.part_mix_rate,
@@ -558,7 +564,8 @@ class LifterTrainer(ResumableTraining):
             "steps": self.step,
             "batch": self.config.batch,
             "data": f"CMU train split ({self.config.dataset}), projected afresh every batch: "
-            "random cameras, shapes, left/right mirroring, detector-like 2D corruption"
+            f"random cameras (roll within +-{self.config.camera_roll_deg:g} deg), shapes, "
+            "left/right mirroring, detector-like 2D corruption"
             + (
                 f", keypoints moved to MediaPipe's definitions ({self.config.detector_offsets})"
                 if self.config.detector_offsets
@@ -647,6 +654,12 @@ def main(argv: list[str] | None = None) -> None:
         default=defaults.part_mix_rate,
         help="per limb and sample, the chance its rotations come from another frame",
     )
+    parser.add_argument(
+        "--camera-roll-deg",
+        type=float,
+        default=defaults.camera_roll_deg,
+        help="largest camera roll of a training sample, degrees either way",
+    )
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument(
         "--init", type=Path, default=None, help="fine-tune these weights instead of starting fresh"
@@ -680,6 +693,7 @@ def main(argv: list[str] | None = None) -> None:
         detector_offsets=None if args.no_detector_offsets else DEFAULT_OFFSETS_PATH,
         user_keypoints_rate=args.user_keypoints_rate,
         part_mix_rate=args.part_mix_rate,
+        camera_roll_deg=args.camera_roll_deg,
         lr=args.lr,
         init=args.init,
         reads_detector_3d=not args.card_no_detector_3d,
