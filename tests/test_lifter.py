@@ -15,7 +15,7 @@ from coach_backend.body.skeleton import MIRRORED_KEYPOINTS
 from coach_backend.config import OFFLINE_REFINE_STEPS
 from coach_backend.gcssn import Reconstructor, reconstruct_from_keypoints
 from coach_backend.gcssn.adapt import AdaptConfig, adapt_lifter, reprojection_loss
-from coach_backend.gcssn.api import DEFAULT_WEIGHTS, NO_VERTICES, load_gcssn
+from coach_backend.gcssn.api import DEFAULT_WEIGHTS, KEYPOINTS_WEIGHTS, NO_VERTICES, load_gcssn
 from coach_backend.gcssn.lifter import (
     KeypointLifter,
     LiftedPose,
@@ -240,7 +240,7 @@ def test_keypoints_api_matches_the_representation_path(source) -> None:
         frame_points, reps.conf.numpy(), (camera.width, camera.height), camera.intrinsics
     )
     reps_again = stack([reps.item(i) for i in range(4)])
-    from_reps = Reconstructor(DEFAULT_WEIGHTS, refine_steps=OFFLINE_REFINE_STEPS).predict(
+    from_reps = Reconstructor(KEYPOINTS_WEIGHTS, refine_steps=OFFLINE_REFINE_STEPS).predict(
         reps_again
     )
     np.testing.assert_allclose(from_keypoints.joints, from_reps.joints, atol=2e-3)

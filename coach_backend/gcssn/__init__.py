@@ -7,6 +7,7 @@
 
 from coach_backend.gcssn.api import (
     DEFAULT_WEIGHTS,
+    KEYPOINTS_WEIGHTS,
     Reconstruction,
     Reconstructor,
     load_gcssn,
@@ -17,6 +18,7 @@ from coach_backend.gcssn.network import GCSSN, NetworkConfig, Prediction
 
 __all__ = [
     "DEFAULT_WEIGHTS",
+    "KEYPOINTS_WEIGHTS",
     "GCSSN",
     "NetworkConfig",
     "Prediction",

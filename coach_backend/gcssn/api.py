@@ -45,6 +45,10 @@ from coach_backend.resources import model_path
 from coach_backend.smoothing import SmoothingConfig, SmplSequence, smooth_sequence
 
 DEFAULT_WEIGHTS = model_path("gcssn_lifter.pt")
+# `reconstruct_from_keypoints`' default: the lifter fine-tuned with wider camera roll. On
+# ground-truth 2D of real motion (bench_real, Pose2Sim views) it was 2.5 mm closer than
+# DEFAULT_WEIGHTS; on MediaPipe's keypoints it was not, so the replay and live keep those.
+KEYPOINTS_WEIGHTS = model_path("gcssn_lifter_keypoints.pt")
 NO_VERTICES = torch.zeros(0, dtype=torch.long)
 # Frames per call of the settle fit over a clip (bounds the memory of a long file).
 SETTLE_CHUNK = 256
@@ -414,7 +418,7 @@ def reconstruct_from_keypoints(
     image_size: tuple[int, int],
     intrinsics: tuple[float, float, float, float] | None = None,
     silhouettes: np.ndarray | None = None,
-    weights: str | Path = DEFAULT_WEIGHTS,
+    weights: str | Path = KEYPOINTS_WEIGHTS,
     refine_steps: int = OFFLINE_REFINE_STEPS,
     fps: float | None = None,
     mirror_average: bool = False,
@@ -428,6 +432,7 @@ def reconstruct_from_keypoints(
     image_size: (width, height) in pixels.
     intrinsics: (fx, fy, cx, cy) in pixels; default `Camera.default_for(width, height)`.
     silhouettes: optional (T,H,W) full-frame person masks in [0, 1].
+    weights: default `KEYPOINTS_WEIGHTS`, the lifter that did best from 2D keypoints alone.
     refine_steps: steps of the short 2D fit after the network (default
         `coach_backend.config.OFFLINE_REFINE_STEPS`; 0 = the network alone, ~10x faster).
     fps: the frames' rate, when they are one clip in time order. The clip is then smoothed in
