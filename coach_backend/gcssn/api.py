@@ -340,6 +340,7 @@ def smoothed_on_keypoints(
     the depth, from its neighbours; the settle keeps the body on the person in the image.
     seq: the per-frame results (camera frame), reps: the same frames' representations."""
     out = smooth_sequence(seq, config, mode="zero_phase")  # (new arrays: filled in below)
+    smoothed = out.rotvecs()
     rows = np.flatnonzero(out.valid)
     for start in range(0, len(rows), SETTLE_CHUNK):
         part = rows[start : start + SETTLE_CHUNK]
@@ -348,7 +349,7 @@ def smoothed_on_keypoints(
         else:
             part_reps = stack([reps[i] for i in part])
         rotvecs, transl = settle_on_keypoints(
-            body, out.rotvecs()[part], out.betas[part], part_reps, steps
+            body, smoothed[part], out.betas[part], part_reps, steps
         )
         out.global_orient[part] = rotvecs[:, 0]
         out.body_pose[part] = rotvecs[:, 1:]
