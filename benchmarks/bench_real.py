@@ -62,6 +62,7 @@ from coach_backend.resources import data_path, models_dirs  # noqa: E402
 # ---------------------------------------------------------------------------------------------
 # Constants
 
+REPLAY_PATH = "(replay's file path)"  # the label of the smoothed rows
 LIMB = tuple(range(5, 17))  # surface keypoints: shoulders, elbows, wrists, hips, knees, ankles
 LIMB_NAMES = tuple(KEYPOINT_NAMES[k] for k in LIMB)
 # The same 12 points among BlazePose's 33 landmarks (for its world landmarks).
@@ -726,7 +727,7 @@ def smoothed_models(models: Sequence[Model], settle_steps: int) -> list[Model]:
     return [
         Model(
             f"{m.name}_smoothed{settle_steps}",
-            f"{m.label} + zero-phase smoothing + {settle_steps}-step settle (replay's file path)",
+            f"{m.label} + zero-phase smoothing + {settle_steps}-step settle {REPLAY_PATH}",
             m.reconstructor,
             m.resolution,
             alternate_input=m.alternate_input,
@@ -1461,7 +1462,9 @@ def write_report(run: Run, args: argparse.Namespace, out: Path, skipped: Sequenc
             for row in given_rows:
                 pa = _pooled([v.given_2d_pa[row] for v in run.views])
                 well = _pooled([v.given_2d_pa[row][v.well] for v in run.views])
-                add(f"| {labels[row]} | {_fmt(pa)} | {_fmt(pa / const_pa, 2)} | {_fmt(well)} |")
+                # Here the smoothed rows are the API given a clip, not the replay.
+                label = labels[row].replace(REPLAY_PATH, "(a clip: `fps=` given to the API)")
+                add(f"| {label} | {_fmt(pa)} | {_fmt(pa / const_pa, 2)} | {_fmt(well)} |")
             add("")
     if run.errors_2d:
         clips = [c.name for c in run.clips]
