@@ -743,7 +743,7 @@ def predict_keypoints(
 ) -> np.ndarray:
     """(T,23,3) camera-frame keypoints in metres; nan where the model reports no person."""
     if model.smoothed:
-        return _smoothed_keypoints(model, perception, fps, chunk)
+        return _smoothed_keypoints(model, perception, fps)
     out = []
     for rec in _predict_in_chunks(model, perception.batch(), chunk, fps):
         kp = np.asarray(rec.keypoints, np.float64)
@@ -764,24 +764,13 @@ def _predict_in_chunks(model: Model, batch: RepresentationBatch, chunk: int, fps
     ]
 
 
-def _smoothed_keypoints(model: Model, perception: Perception, fps: float, chunk: int) -> np.ndarray:
+def _smoothed_keypoints(model: Model, perception: Perception, fps: float) -> np.ndarray:
     """The replay CLI's file path: per-frame SMPL, zero-phase smoothing over the clip laid back
-    onto the detections (`smoothed_on_keypoints`, the replay's default settings), then the
+    onto the detections (`Reconstructor.predict_clip`, the replay's default settings), then the
     body's keypoints."""
-    from coach_backend.gcssn.api import Reconstruction, smoothed_on_keypoints
-
-    batch = perception.batch()
-    parts = _predict_in_chunks(model, batch, chunk, fps)
-    body = model.reconstructor.body  # type: ignore[attr-defined]
-    per_frame = Reconstruction(
-        *(
-            np.concatenate([getattr(r, f.name) for r in parts])
-            for f in dataclasses.fields(Reconstruction)
-        )
-    )
-    clip = smoothed_on_keypoints(body, per_frame.sequence(fps), batch, model.settle_steps)
-    kp = Reconstruction.of_sequence(body, clip).keypoints.astype(np.float64)
-    kp[~clip.valid] = np.nan
+    rec = model.reconstructor.predict_clip(perception.batch(), fps, model.settle_steps)  # type: ignore[attr-defined]
+    kp = rec.keypoints.astype(np.float64)
+    kp[~rec.valid] = np.nan
     return kp
 
 
@@ -1027,11 +1016,7 @@ def given_2d_scores(
     points (and its nose, (T,3) world, nan where not triangulated) projected into this view's
     pinhole camera are the only input (no image, no detector 3D); PA-MPJPE on the 12 limb
     points into `view.given_2d_pa`."""
-    from coach_backend.gcssn.api import (
-        Reconstruction,
-        representation_from_keypoints,
-        smoothed_on_keypoints,
-    )
+    from coach_backend.gcssn.api import representation_from_keypoints
 
     if not len(view.frames):
         return
@@ -1061,10 +1046,10 @@ def given_2d_scores(
             clip = [Representation.empty(pinhole, config.resolution)] * (span[-1] + 1)
             for t, at in enumerate(span):
                 clip[at] = reps[t]
-            whole = rec.predict(stack(clip), fps)  # type: ignore[attr-defined]
             if model.smoothed:
-                seq = smoothed_on_keypoints(rec.body, whole.sequence(fps), clip, model.settle_steps)  # type: ignore[attr-defined]
-                whole = Reconstruction.of_sequence(rec.body, seq)  # type: ignore[attr-defined]
+                whole = rec.predict_clip(stack(clip), fps, model.settle_steps)  # type: ignore[attr-defined]
+            else:
+                whole = rec.predict(stack(clip), fps)  # type: ignore[attr-defined]
             predicted = np.asarray(whole.keypoints, np.float64)[span][:, list(LIMB)]
             view.given_2d_pa[model.name] = pa_mpjpe(predicted, view.target)
             continue

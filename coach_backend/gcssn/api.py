@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
-from coach_backend.body import BodyModel, load_body_model
+from coach_backend.body import BodyModel, BodyParams, load_body_model
 from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_JOINTS, NUM_KEYPOINTS
 from coach_backend.config import DETECTOR_3D_PULL, OFFLINE_REFINE_STEPS, SETTLE_STEPS
 from coach_backend.gcssn.geometry import pelvis_position, rest_pelvis
@@ -92,14 +92,14 @@ class Reconstruction:
         rows = np.flatnonzero(valid)
         for start in range(0, len(rows), SETTLE_CHUNK):
             part = rows[start : start + SETTLE_CHUNK]
-            rotmats = rotvec_to_rotmat(torch.as_tensor(seq.rotvecs()[part], dtype=torch.float32))
+            params = BodyParams.from_numpy(
+                global_orient=seq.global_orient[part],
+                body_pose=seq.body_pose[part],
+                betas=seq.betas[part],
+                transl=seq.transl[part],
+            )
             with torch.no_grad():
-                out = body.from_rotmats(
-                    rotmats,
-                    torch.as_tensor(seq.betas[part], dtype=torch.float32),
-                    torch.as_tensor(seq.transl[part], dtype=torch.float32),
-                    NO_VERTICES,
-                )
+                out = body(params, NO_VERTICES)  # joints and keypoints need no skinning
             joints[part], keypoints[part] = out.joints.numpy(), out.keypoints.numpy()
 
         def masked(a: np.ndarray) -> np.ndarray:
@@ -219,6 +219,15 @@ class Reconstructor:
             keypoints=masked(keypoints),
             valid=keep.astype(bool).reshape(b),
         )
+
+    def predict_clip(
+        self, reps: RepresentationBatch, fps: float, settle_steps: int = SETTLE_STEPS
+    ) -> Reconstruction:
+        """`reps` as one clip in time order at `fps`: `predict`, then smoothed in time and
+        laid back onto the keypoints as the replay does (`smoothed_on_keypoints`)."""
+        per_frame = self.predict(reps, fps)
+        clip = smoothed_on_keypoints(self.body, per_frame.sequence(fps), reps, settle_steps)
+        return Reconstruction.of_sequence(self.body, clip)
 
     def adapt(self, reps: RepresentationBatch, steps: int) -> list[dict[str, float]]:
         """Adapt the lifter to these (unlabelled) representations of one clip, self-supervised
@@ -475,8 +484,6 @@ def reconstruct_from_keypoints(
         )
         for t in range(len(keypoints))
     ]
-    result = reconstructor.predict(stack(reps), fps)
-    if fps is None or not smooth:
-        return result
-    clip = smoothed_on_keypoints(reconstructor.body, result.sequence(fps), reps)
-    return Reconstruction.of_sequence(reconstructor.body, clip)
+    if fps is not None and smooth:
+        return reconstructor.predict_clip(stack(reps), fps)
+    return reconstructor.predict(stack(reps), fps)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -450,9 +450,7 @@ class LifterTrainer(ResumableTraining):
             train.global_orient,
             train.body_pose,
             self.rng,
-            cameras=replace(
-                CameraRanges(), roll_deg=(-config.camera_roll_deg, config.camera_roll_deg)
-            ),
+            cameras=CameraRanges(roll_deg=(-config.camera_roll_deg, config.camera_roll_deg)),
             noise=DetectorNoise(user_keypoints_rate=config.user_keypoints_rate),
             detector_offsets=offsets,
             part_mix_rate=config.part_mix_rate,

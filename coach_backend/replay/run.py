@@ -32,7 +32,12 @@ from coach_backend.config import (
     REPLAY_PERCEPTION_MAX_SIDE,
     SETTLE_STEPS,
 )
-from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn, smoothed_on_keypoints
+from coach_backend.gcssn.api import (
+    DEFAULT_WEIGHTS,
+    Reconstruction,
+    load_gcssn,
+    smoothed_on_keypoints,
+)
 from coach_backend.perception import Camera, PerceptionConfig, Representation
 from coach_backend.pipeline import (
     Perceived,
@@ -252,7 +257,7 @@ def run_replay(
 
     camera = results[0].camera
     work_ms = [r.latency_ms.compute for r in results]
-    joints = _joints(body, final)
+    joints = Reconstruction.of_sequence(body, final).joints
     meta = {
         "format": FORMAT,
         "source": str(video_path),
@@ -392,16 +397,6 @@ def _body_chunks(
         part = rows[i : i + chunk]
         with torch.no_grad():
             yield part, body(_params(seq, part), vertex_ids)
-
-
-def _joints(body: BodyModel, seq: SmplSequence) -> np.ndarray:
-    """(T,24,3) SMPL joints of the final parameters (zeros where invalid)."""
-    joints = np.zeros((len(seq), 24, 3), np.float32)
-    no_vertices = torch.zeros(0, dtype=torch.long)  # joints are exact without skinning any
-    valid = np.flatnonzero(seq.valid)
-    for rows, out in _body_chunks(body, seq, valid, chunk=256, vertex_ids=no_vertices):
-        joints[rows] = out.joints.numpy()  # type: ignore[attr-defined]
-    return joints
 
 
 def _zeroed(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
