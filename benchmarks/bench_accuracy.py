@@ -221,9 +221,16 @@ def main(argv: list[str] | None = None) -> None:
                 mirror_average=OFFLINE_MIRROR_AVERAGE,
             ).predict(reps)
         ),
-        "GC-SSN lifter + fit, no mirror averaging": lambda reps: Reconstructor(
-            lifter, body, refine_steps=OFFLINE_REFINE_STEPS
-        ).predict(reps),
+        # The offline fit with the other mirror-averaging setting.
+        "GC-SSN lifter + fit, "
+        + ("no mirror averaging" if OFFLINE_MIRROR_AVERAGE else "mirror-averaged"): lambda reps: (
+            Reconstructor(
+                lifter,
+                body,
+                refine_steps=OFFLINE_REFINE_STEPS,
+                mirror_average=not OFFLINE_MIRROR_AVERAGE,
+            ).predict(reps)
+        ),
         "GC-SSN lifter, network only, mirror-averaged": lambda reps: Reconstructor(
             lifter, body, mirror_average=True
         ).predict(reps),

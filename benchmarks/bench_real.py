@@ -598,7 +598,7 @@ def load_models(
     models, skipped = [], []
     for path in paths:
         for steps in (0, *refine_steps):
-            # With the fit, the offline settings (mirror averaging); without, live's.
+            # With the fit, the offline settings (OFFLINE_MIRROR_AVERAGE); without, live's.
             mirror = bool(steps) and OFFLINE_MIRROR_AVERAGE
             try:
                 rec = Reconstructor(path, refine_steps=steps, mirror_average=mirror)
@@ -623,13 +623,13 @@ def load_models(
                         alternate_input=True,
                     )  # fmt: skip
                 )
-            if mirror and isinstance(rec.net, KeypointLifter):
-                # The same fit from the network's single answer (no mirror averaging).
+            if steps and isinstance(rec.net, KeypointLifter):
+                # The same fit with the other mirror-averaging setting.
                 models.append(
                     Model(
-                        f"{name}_nomirror",
-                        f"{label}, no mirror averaging",
-                        Reconstructor(path, refine_steps=steps, mirror_average=False),
+                        f"{name}_{'nomirror' if mirror else 'mirror'}",
+                        f"{label}, {'no mirror averaging' if mirror else 'mirror-averaged'}",
+                        Reconstructor(path, refine_steps=steps, mirror_average=not mirror),
                         int(rec.resolution),
                         alternate_input=True,
                     )  # fmt: skip
@@ -1684,7 +1684,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     given_2d_models = [
         m
         for m in models
-        if (not m.alternate_input or "_nomirror" in m.name) and "_adapted" not in m.name
+        if (not m.alternate_input or "mirror" in m.name) and "_adapted" not in m.name
     ]
     views = []
     for clip in clips:

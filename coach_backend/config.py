@@ -7,15 +7,14 @@ them in `--help` without importing torch."""
 # at 2-3x the cost. Live runs the network alone (0).
 OFFLINE_REFINE_STEPS = 10
 
-# Replay (MediaPipe's keypoints): the lifter's pose is averaged with the mirror image of its
-# pose for the left/right mirrored keypoints (`coach_backend.gcssn.lifter.mirror_averaged`,
-# test-time flip augmentation). On the Pose2Sim views (bench_real, one run) the 10-step fit went
-# 71.0 -> 70.4 mm and the replay's file path 69.4 -> 69.0 (well-triangulated frames 62.1 -> 61.0,
-# 60.5 -> 59.5); synthetic held-out 39.1 -> 38.9. But on ground-truth 2D (13 points, what
-# `reconstruct_from_keypoints` users bring) it was worse, 68.1 -> 68.8 (55.6 -> 58.9 mm on
-# well-triangulated frames), so that API leaves it off. Twice the network per frame: cheap in a
-# file's batches, but live's network + body budget (8 ms p95, one core) has no room for it.
-OFFLINE_MIRROR_AVERAGE = True
+# Offline paths (replay, `reconstruct_from_keypoints`): whether the lifter's pose is averaged
+# with the mirror image of its pose for the left/right mirrored keypoints
+# (`coach_backend.gcssn.lifter.mirror_averaged`, test-time flip augmentation). It gained ~0.4 mm
+# with the previous default lifter on MediaPipe's keypoints, but with the current one (trained
+# with squat, sit and lunge legs) it lost on real footage (bench_real, Pose2Sim views, one run):
+# replay's file path 66.9 mm without against 68.2 with (well-triangulated frames 56.7 / 58.6),
+# ground-truth 2D + fit 65.9 / 67.2. Live never had room for twice the network.
+OFFLINE_MIRROR_AVERAGE = False
 
 # Offline fit: pull of MediaPipe's world landmarks (similarity-aligned to the network's answer)
 # on the body during the per-frame fit (`fit_lifted_to_keypoints`); 0 = none. Their errors are

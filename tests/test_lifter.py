@@ -11,11 +11,11 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from coach_backend.body import load_body_model
-from coach_backend.body.skeleton import MIRRORED_KEYPOINTS
+from coach_backend.body.skeleton import MIRRORED_KEYPOINTS, SMPL_JOINT_NAMES
 from coach_backend.config import OFFLINE_REFINE_STEPS
 from coach_backend.gcssn import Reconstructor, reconstruct_from_keypoints
 from coach_backend.gcssn.adapt import AdaptConfig, adapt_lifter, reprojection_loss
-from coach_backend.gcssn.api import DEFAULT_WEIGHTS, KEYPOINTS_WEIGHTS, NO_VERTICES, load_gcssn
+from coach_backend.gcssn.api import DEFAULT_WEIGHTS, NO_VERTICES, load_gcssn
 from coach_backend.gcssn.lifter import (
     KeypointLifter,
     LiftedPose,
@@ -35,13 +35,16 @@ from coach_backend.gcssn.refine import fit_lifted_to_keypoints, similarity_align
 from coach_backend.gcssn.rotations import rotvec_to_rotmat
 from coach_backend.gcssn.synthetic import SyntheticSource, ViewConfig
 from coach_backend.gcssn.train_lifter import (
+    LEG_ROWS,
     LIMB_JOINTS,
     LIMB_KEYPOINTS,
+    SQUAT_SHARE,
     USER_KEYPOINT_SETS,
     CameraRanges,
     DetectorNoise,
     KeypointSampler,
     LifterTrainConfig,
+    flexed_legs,
     supervised_losses,
     weighted_total,
 )
@@ -133,6 +136,34 @@ def test_sampler_rolls_the_camera_as_far_as_asked(motion) -> None:
     narrow, wide = trunk_tilt_deg(6.0), trunk_tilt_deg(30.0)
     assert np.percentile(np.abs(wide), 90) > np.percentile(np.abs(narrow), 90) + 10.0
     assert LifterTrainConfig().camera_roll_deg == CameraRanges().roll_deg[1]
+
+
+def test_flexed_legs_squat_or_lunge_and_keep_the_upper_body(motion) -> None:
+    """`--leg-pose-rate` samples: the upper body stays the mocap's; in the body's own frame
+    (facing +z, y up) a squat or sit puts both knees ahead of the hips, a lunge one ahead and
+    one behind, in about SQUAT_SHARE and the rest of the samples; knees bend forward only."""
+    body = load_body_model()
+    rows = np.random.default_rng(0).integers(0, len(motion[1]), 400)
+    orient = np.zeros((400, 1, 3))
+    pose = motion[1][rows][:, None].astype(np.float64)
+    bent_orient, bent = flexed_legs(orient, pose, np.random.default_rng(1))
+    legs = sorted(r for side in LEG_ROWS.values() for r in side)
+    others = [r for r in range(pose.shape[2]) if r not in legs]
+    np.testing.assert_array_equal(bent[:, :, others], pose[:, :, others])
+    assert bent_orient.shape == orient.shape and not np.allclose(bent_orient, 0.0)
+    knees = bent[:, 0, [LEG_ROWS["left"][1], LEG_ROWS["right"][1]]]
+    assert (knees[..., 0] >= 0).all() and np.allclose(knees[..., 1:], 0.0)
+    # Where the knees are relative to the hips, the root pitched as the trunk leans.
+    full = np.concatenate([bent_orient, bent[:, 0]], 1)
+    rotmats = rotvec_to_rotmat(torch.as_tensor(full, dtype=torch.float32))
+    joints = body.from_rotmats(rotmats, torch.zeros(400, 10), torch.zeros(400, 3), NO_VERTICES)
+    j = joints.joints.numpy()
+    names = ("left_hip", "right_hip", "left_knee", "right_knee")
+    lh, rh, lk, rk = (SMPL_JOINT_NAMES.index(n) for n in names)
+    ahead = np.stack([j[:, lk, 2] > j[:, lh, 2], j[:, rk, 2] > j[:, rh, 2]], 1)
+    both, one = ahead.all(1).mean(), (ahead.sum(1) == 1).mean()
+    assert abs(both - SQUAT_SHARE) < 0.1 and abs(one - (1 - SQUAT_SHARE)) < 0.1
+    assert both + one > 0.97
 
 
 def test_sampler_shapes_some_samples_like_user_keypoints(motion) -> None:
@@ -240,7 +271,7 @@ def test_keypoints_api_matches_the_representation_path(source) -> None:
         frame_points, reps.conf.numpy(), (camera.width, camera.height), camera.intrinsics
     )
     reps_again = stack([reps.item(i) for i in range(4)])
-    from_reps = Reconstructor(KEYPOINTS_WEIGHTS, refine_steps=OFFLINE_REFINE_STEPS).predict(
+    from_reps = Reconstructor(DEFAULT_WEIGHTS, refine_steps=OFFLINE_REFINE_STEPS).predict(
         reps_again
     )
     np.testing.assert_allclose(from_keypoints.joints, from_reps.joints, atol=2e-3)

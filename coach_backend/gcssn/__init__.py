@@ -7,7 +7,6 @@
 
 from coach_backend.gcssn.api import (
     DEFAULT_WEIGHTS,
-    KEYPOINTS_WEIGHTS,
     Reconstruction,
     Reconstructor,
     load_gcssn,
@@ -18,7 +17,6 @@ from coach_backend.gcssn.network import GCSSN, NetworkConfig, Prediction
 
 __all__ = [
     "DEFAULT_WEIGHTS",
-    "KEYPOINTS_WEIGHTS",
     "GCSSN",
     "NetworkConfig",
     "Prediction",

@@ -44,11 +44,8 @@ from coach_backend.perception.types import (
 from coach_backend.resources import model_path
 from coach_backend.smoothing import SmoothingConfig, SmplSequence, smooth_sequence
 
+# One lifter serves live, the replay and `reconstruct_from_keypoints` (models/README.md).
 DEFAULT_WEIGHTS = model_path("gcssn_lifter.pt")
-# `reconstruct_from_keypoints`' default: the lifter fine-tuned with wider camera roll. On
-# ground-truth 2D of real motion (bench_real, Pose2Sim views) it was 2.5 mm closer than
-# DEFAULT_WEIGHTS; on MediaPipe's keypoints it was not, so the replay and live keep those.
-KEYPOINTS_WEIGHTS = model_path("gcssn_lifter_keypoints.pt")
 NO_VERTICES = torch.zeros(0, dtype=torch.long)
 # Frames per call of the settle fit over a clip (bounds the memory of a long file).
 SETTLE_CHUNK = 256
@@ -148,8 +145,8 @@ class Reconstructor:
     detector_3d_pull: in the lifter's fit, how strongly the detector's 3D keypoints (when the
     representation has them) pull the body (`fit_lifted_to_keypoints`); 0 = not at all.
     mirror_average: the lifter's pose is averaged with the mirror image of its pose for the
-    mirrored keypoints (`mirror_averaged`, twice the network's cost: the replay turns it on,
-    live cannot afford it; `coach_backend.config.OFFLINE_MIRROR_AVERAGE`).
+    mirrored keypoints (`mirror_averaged`, twice the network's cost; off in the replay and
+    live: `coach_backend.config.OFFLINE_MIRROR_AVERAGE`).
     """
 
     def __init__(
@@ -428,7 +425,7 @@ def reconstruct_from_keypoints(
     image_size: tuple[int, int],
     intrinsics: tuple[float, float, float, float] | None = None,
     silhouettes: np.ndarray | None = None,
-    weights: str | Path = KEYPOINTS_WEIGHTS,
+    weights: str | Path = DEFAULT_WEIGHTS,
     refine_steps: int = OFFLINE_REFINE_STEPS,
     fps: float | None = None,
     mirror_average: bool = False,
@@ -442,7 +439,7 @@ def reconstruct_from_keypoints(
     image_size: (width, height) in pixels.
     intrinsics: (fx, fy, cx, cy) in pixels; default `Camera.default_for(width, height)`.
     silhouettes: optional (T,H,W) full-frame person masks in [0, 1].
-    weights: default `KEYPOINTS_WEIGHTS`, the lifter that did best from 2D keypoints alone.
+    weights: default `DEFAULT_WEIGHTS`, the shipped lifter.
     refine_steps: steps of the short 2D fit after the network (default
         `coach_backend.config.OFFLINE_REFINE_STEPS`; 0 = the network alone, ~10x faster).
     fps: the frames' rate, when they are one clip in time order. The clip is then smoothed in
@@ -450,7 +447,7 @@ def reconstruct_from_keypoints(
         `smooth=False`: every frame on its own), and a temporal network
         (`Reconstructor.temporal`) reads each frame's neighbours at that rate.
     mirror_average: average the lifter's pose with the mirror image of its pose for the
-        mirrored keypoints. Off by default: on ground-truth 2D it did not pay
+        mirrored keypoints. Off by default, as in the replay: it did not pay on real footage
         (`coach_backend.config.OFFLINE_MIRROR_AVERAGE`).
     Returns per-frame SMPL parameters and 3D joints/keypoints in metres, camera frame.
     """

@@ -190,7 +190,7 @@ def mirror_averaged(
     """The network's pose averaged with the mirror image of its pose for the mirrored input
     (test-time flip augmentation, one batch of twice the size; chordal mean of each rotation,
     mean shape). A trained network is only nearly left/right symmetric, so the two answers
-    differ; their mean was closer on MediaPipe's keypoints but not on ground-truth 2D
+    differ; whether their mean is closer depends on the weights
     (`coach_backend.config.OFFLINE_MIRROR_AVERAGE`). Mirroring an input mirrors the result
     exactly."""
     flip_rays, flip_conf, flip_world = mirror_inputs(rays, conf, world)

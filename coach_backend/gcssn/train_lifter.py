@@ -3,8 +3,9 @@
     python -m coach_backend.gcssn.train_lifter --steps 30000 \\
         --export coach_backend/models/gcssn_lifter.pt
 
-Every batch is made afresh: CMU poses (left/right mirrored half of the time) on a random body
-shape, seen by a random camera (any yaw, elevation, roll, distance, field of view, frame shape,
+Every batch is made afresh: CMU poses (left/right mirrored half of the time; optionally limbs
+swapped between frames and legs set to a sampled squat, sit or lunge) on a random body shape,
+seen by a random camera (any yaw, elevation, roll, distance, field of view, frame shape,
 position in the frame), projected to 2D with detector-like corruption (jitter that grows as the
 confidence drops, rare gross outliers, a per-sample systematic offset, missing and out-of-frame
 keypoints, MediaPipe's missing small toes). No rendering is needed, so a CPU step is cheap and
@@ -87,6 +88,12 @@ FRAME_SHAPES = ((640, 480), (1280, 720), (720, 1280), (1080, 1920), (1920, 1080)
 WINDOW_SPEEDS = (0.5, 1.0, 1.5)
 WINDOW_EDGE_RATE = 0.1  # windows cut as at a clip's start or end
 WINDOW_FRAME_DROP_RATE = 0.05  # other frames of a window with no person found
+# Leg rows of body_pose (SMPL joint index - 1) that `flexed_legs` writes, per side.
+LEG_ROWS = {
+    side: [SMPL_JOINT_NAMES.index(f"{side}_{j}") - 1 for j in ("hip", "knee", "ankle")]
+    for side in ("left", "right")
+}
+SQUAT_SHARE = 0.7  # of the flexed-leg samples; the rest are lunges
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,8 @@ class LifterTrainConfig:
     weight_betas: float = 0.02
     user_keypoints_rate: float = 0.25
     part_mix_rate: float = 0.0
+    # Share of samples whose legs are a sampled squat, sit or lunge (`flexed_legs`).
+    leg_pose_rate: float = 0.0
     # Largest camera roll of a sample (degrees either way): a rolled camera is also how a
     # leaning, lunging or cartwheeling body looks in the image.
     camera_roll_deg: float = CameraRanges.roll_deg[1]
@@ -173,6 +182,7 @@ class KeypointSampler:
         world: WorldNoise | None = None,
         detector_offsets: tuple[np.ndarray, np.ndarray] | None = None,
         part_mix_rate: float = 0.0,
+        leg_pose_rate: float = 0.0,
         sequences: MotionDataset | None = None,
         window: LifterConfig | None = None,
     ) -> None:
@@ -204,6 +214,9 @@ class KeypointSampler:
         # Per limb and sample: that limb's rotations come from another frame (poses CMU never
         # had, e.g. one arm up while the legs kick; the motions themselves stay CMU's).
         self.part_mix_rate = part_mix_rate
+        # Deep squats, sitting and lunges are rare in the 61 trials (hips and knees both past
+        # 90 deg in 0.5 % of frames), yet they are what a coach films.
+        self.leg_pose_rate = leg_pose_rate
 
     def sample(self, size: int, clean: bool = False) -> dict[str, torch.Tensor]:
         """`size` samples; with a window (`window_radius` > 0) each sample is a short clip of
@@ -223,6 +236,9 @@ class KeypointSampler:
                 mixed = pose[swap]
                 mixed[:, :, part] = self.body_pose[donor_rows][:, :, part]
                 pose[swap] = mixed
+        if self.leg_pose_rate and not clean:
+            bent = np.flatnonzero(rng.random(size) < self.leg_pose_rate)
+            orient[bent], pose[bent] = flexed_legs(orient[bent], pose[bent], rng)
         if self.mirror:
             flip = rng.random(size) < 0.5
             pose[flip] = mirror_body_pose(pose[flip].reshape(-1, *pose.shape[2:])).reshape(
@@ -399,6 +415,48 @@ class KeypointSampler:
         return noisy, torch.as_tensor(conf, dtype=torch.float32)
 
 
+def flexed_legs(
+    orient: np.ndarray, pose: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(S, W, 3) root and (S, W, 23, 3) body rotations with the legs replaced by a sampled
+    squat or sit (both thighs forward, knees spread) or lunge (one thigh forward, one back),
+    the pelvis pitched forward as the trunk leans; the upper body stays the mocap's. Angles are
+    built from the thigh's and shin's pitch in the pelvis' upright frame so that the foot ends
+    near flat: hip = -(thigh + lean), knee = thigh + shin, ankle = -shin (SMPL: +x bends a
+    knee, -x lifts a thigh, +x pitches the root forward)."""
+    s = len(orient)
+    orient, pose = orient.copy(), pose.copy()
+    squat = rng.random(s) < SQUAT_SHARE
+    front_left = rng.random(s) < 0.5
+    thigh_front = np.where(squat, rng.uniform(20, 100, s), rng.uniform(40, 95, s))
+    lean = np.where(squat, rng.uniform(0, 0.45, s) * thigh_front, rng.uniform(-5, 25, s))
+    shin_front = rng.uniform(-5, 35, s)
+    thighs, shins = {}, {}
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        front = squat | (front_left == (side == "left"))
+        jitter = rng.normal(0, 8, (2, s))
+        thighs[side] = np.where(front, thigh_front + jitter[0], rng.uniform(-40, -5, s))
+        back_knee = rng.uniform(10, 100, s)  # a lunge's back leg: thigh behind, knee bent
+        shins[side] = np.where(front, shin_front + jitter[1], back_knee - thighs[side])
+        spread = np.where(squat, rng.uniform(0, 30, s), rng.uniform(-5, 10, s))
+        abduct = rng.uniform(0, 15, s)
+        hip = (
+            Rotation.from_euler("y", sign * spread[:, None], degrees=True)
+            * Rotation.from_euler("z", sign * abduct[:, None], degrees=True)
+            * Rotation.from_euler("x", -(thighs[side] + lean)[:, None], degrees=True)
+        )
+        knee = np.clip(thighs[side] + shins[side], 0, 155)
+        ankle = np.clip(-shins[side] + rng.normal(0, 8, s), -40, 40)
+        hip_row, knee_row, ankle_row = LEG_ROWS[side]
+        pose[:, :, hip_row] = hip.as_rotvec()[:, None]
+        pose[:, :, knee_row] = (np.deg2rad(knee)[:, None] * np.array([1.0, 0, 0]))[:, None]
+        pose[:, :, ankle_row] = (np.deg2rad(ankle)[:, None] * np.array([1.0, 0, 0]))[:, None]
+    w = orient.shape[1]
+    pitch = Rotation.from_euler("x", np.repeat(lean, w)[:, None], degrees=True)
+    root = Rotation.from_rotvec(orient.reshape(-1, 3)) * pitch
+    return root.as_rotvec().reshape(orient.shape), pose
+
+
 def supervised_losses(
     net: KeypointLifter, body: BodyModel, batch: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
@@ -454,6 +512,7 @@ class LifterTrainer(ResumableTraining):
             noise=DetectorNoise(user_keypoints_rate=config.user_keypoints_rate),
             detector_offsets=offsets,
             part_mix_rate=config.part_mix_rate,
+            leg_pose_rate=config.leg_pose_rate,
             sequences=train,
             window=net_config,
         )
@@ -587,6 +646,12 @@ class LifterTrainer(ResumableTraining):
                 else ""
             )
             + (
+                f", the legs of {self.config.leg_pose_rate:.0%} of samples a sampled squat, sit "
+                "or lunge"
+                if self.config.leg_pose_rate
+                else ""
+            )
+            + (
                 f"; windows of {self.net.config.window} frames at "
                 f"{self.net.config.window_fps:g} fps (mocap at {WINDOW_SPEEDS} x its speed), "
                 "cut at clip ends in "
@@ -653,6 +718,12 @@ def main(argv: list[str] | None = None) -> None:
         help="per limb and sample, the chance its rotations come from another frame",
     )
     parser.add_argument(
+        "--leg-pose-rate",
+        type=float,
+        default=defaults.leg_pose_rate,
+        help="share of samples whose legs are a sampled squat, sit or lunge",
+    )
+    parser.add_argument(
         "--camera-roll-deg",
         type=float,
         default=defaults.camera_roll_deg,
@@ -691,6 +762,7 @@ def main(argv: list[str] | None = None) -> None:
         detector_offsets=None if args.no_detector_offsets else DEFAULT_OFFSETS_PATH,
         user_keypoints_rate=args.user_keypoints_rate,
         part_mix_rate=args.part_mix_rate,
+        leg_pose_rate=args.leg_pose_rate,
         camera_roll_deg=args.camera_roll_deg,
         lr=args.lr,
         init=args.init,
