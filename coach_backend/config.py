@@ -11,9 +11,10 @@ OFFLINE_REFINE_STEPS = 10
 # with the mirror image of its pose for the left/right mirrored keypoints
 # (`coach_backend.gcssn.lifter.mirror_averaged`, test-time flip augmentation). It gained ~0.4 mm
 # with the previous default lifter on MediaPipe's keypoints, but with the current one (trained
-# with squat, sit and lunge legs) it lost on real footage (bench_real, Pose2Sim views, one run):
-# replay's file path 66.9 mm without against 68.2 with (well-triangulated frames 56.7 / 58.6),
-# ground-truth 2D + fit 65.9 / 67.2. Live never had room for twice the network.
+# with sampled squat, sit and lunge legs and raised arms) it did not pay on real footage
+# (bench_real, Pose2Sim views, 2026-12-07 20:27 run): replay's file path 67.1 mm either way,
+# well-triangulated frames 57.4 without against 58.4 with, ground-truth 2D + fit 62.9 / 64.7.
+# Live never had room for twice the network.
 OFFLINE_MIRROR_AVERAGE = False
 
 # Offline fit: pull of MediaPipe's world landmarks (similarity-aligned to the network's answer)

@@ -35,6 +35,7 @@ from coach_backend.gcssn.refine import fit_lifted_to_keypoints, similarity_align
 from coach_backend.gcssn.rotations import rotvec_to_rotmat
 from coach_backend.gcssn.synthetic import SyntheticSource, ViewConfig
 from coach_backend.gcssn.train_lifter import (
+    ARM_ROWS,
     LEG_ROWS,
     LIMB_JOINTS,
     LIMB_KEYPOINTS,
@@ -45,6 +46,7 @@ from coach_backend.gcssn.train_lifter import (
     KeypointSampler,
     LifterTrainConfig,
     flexed_legs,
+    raised_arms,
     supervised_losses,
     weighted_total,
 )
@@ -164,6 +166,37 @@ def test_flexed_legs_squat_or_lunge_and_keep_the_upper_body(motion) -> None:
     both, one = ahead.all(1).mean(), (ahead.sum(1) == 1).mean()
     assert abs(both - SQUAT_SHARE) < 0.1 and abs(one - (1 - SQUAT_SHARE)) < 0.1
     assert both + one > 0.97
+
+
+def test_raised_arms_lift_the_elbows_and_keep_the_rest(motion) -> None:
+    """`--arm-pose-rate` samples: only the arm rows change; most elbows end above their
+    shoulders (elevation 60-178 deg from hanging), none behind the back beyond the sampled
+    planes; half of the samples raise both arms alike."""
+    body = load_body_model()
+    rows = np.random.default_rng(0).integers(0, len(motion[1]), 400)
+    pose = motion[1][rows][:, None].astype(np.float64)
+    raised = raised_arms(pose, np.random.default_rng(2))
+    arms = sorted(r for side in ARM_ROWS.values() for r in side)
+    others = [r for r in range(pose.shape[2]) if r not in arms]
+    np.testing.assert_array_equal(raised[:, :, others], pose[:, :, others])
+    full = np.concatenate([np.zeros((400, 1, 3)), raised[:, 0]], 1)
+    rotmats = rotvec_to_rotmat(torch.as_tensor(full, dtype=torch.float32))
+    joints = body.from_rotmats(rotmats, torch.zeros(400, 10), torch.zeros(400, 3), NO_VERTICES)
+    j = joints.joints.numpy()
+    # The upper arm's direction in the trunk's frame (spine3's rotation taken out).
+    trunk = joints.joint_transforms[:, SMPL_JOINT_NAMES.index("spine3"), :3, :3].numpy()
+    elevation = {}
+    for side in ("left", "right"):
+        arm = (
+            j[:, SMPL_JOINT_NAMES.index(f"{side}_elbow")]
+            - j[:, SMPL_JOINT_NAMES.index(f"{side}_shoulder")]
+        )
+        local = np.einsum("bji,bj->bi", trunk, arm / np.linalg.norm(arm, axis=-1, keepdims=True))
+        elevation[side] = np.degrees(np.arccos(np.clip(-local[:, 1], -1, 1)))
+    both = np.concatenate(list(elevation.values()))
+    assert both.min() > 50 and np.mean(both > 90) > 0.6
+    alike = np.abs(elevation["left"] - elevation["right"]) < 20
+    assert 0.4 < alike.mean() < 0.8
 
 
 def test_sampler_shapes_some_samples_like_user_keypoints(motion) -> None:

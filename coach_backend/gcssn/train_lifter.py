@@ -4,13 +4,14 @@
         --export coach_backend/models/gcssn_lifter.pt
 
 Every batch is made afresh: CMU poses (left/right mirrored half of the time; optionally limbs
-swapped between frames and legs set to a sampled squat, sit or lunge) on a random body shape,
-seen by a random camera (any yaw, elevation, roll, distance, field of view, frame shape,
-position in the frame), projected to 2D with detector-like corruption (jitter that grows as the
-confidence drops, rare gross outliers, a per-sample systematic offset, missing and out-of-frame
-keypoints, MediaPipe's missing small toes). No rendering is needed, so a CPU step is cheap and
-no two batches repeat. Losses: 3D joints and surface keypoints (pelvis-relative, camera frame),
-rotations and shape against the mocap that made the input.
+swapped between frames, legs set to a sampled squat, sit or lunge, arms raised to a sampled
+direction) on a random body shape, seen by a random camera (any yaw, elevation, roll, distance,
+field of view, frame shape, position in the frame), projected to 2D with detector-like
+corruption (jitter that grows as the confidence drops, rare gross outliers, a per-sample
+systematic offset, missing and out-of-frame keypoints, MediaPipe's missing small toes). No
+rendering is needed, so a CPU step is cheap and no two batches repeat. Losses: 3D joints and
+surface keypoints (pelvis-relative, camera frame), rotations and shape against the mocap that
+made the input.
 A checkpoint is written every `--checkpoint-every` steps; rerunning the same command resumes.
 """
 
@@ -94,6 +95,12 @@ LEG_ROWS = {
     for side in ("left", "right")
 }
 SQUAT_SHARE = 0.7  # of the flexed-leg samples; the rest are lunges
+# Arm rows of body_pose (collar, shoulder, elbow) that `raised_arms` writes, per side.
+ARM_ROWS = {
+    side: [SMPL_JOINT_NAMES.index(f"{side}_{j}") - 1 for j in ("collar", "shoulder", "elbow")]
+    for side in ("left", "right")
+}
+SYMMETRIC_ARMS_SHARE = 0.5  # of the raised-arm samples: both arms alike (jumping jack, press)
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,8 @@ class LifterTrainConfig:
     part_mix_rate: float = 0.0
     # Share of samples whose legs are a sampled squat, sit or lunge (`flexed_legs`).
     leg_pose_rate: float = 0.0
+    # Share of samples whose arms are raised to a sampled direction (`raised_arms`).
+    arm_pose_rate: float = 0.0
     # Largest camera roll of a sample (degrees either way): a rolled camera is also how a
     # leaning, lunging or cartwheeling body looks in the image.
     camera_roll_deg: float = CameraRanges.roll_deg[1]
@@ -183,6 +192,7 @@ class KeypointSampler:
         detector_offsets: tuple[np.ndarray, np.ndarray] | None = None,
         part_mix_rate: float = 0.0,
         leg_pose_rate: float = 0.0,
+        arm_pose_rate: float = 0.0,
         sequences: MotionDataset | None = None,
         window: LifterConfig | None = None,
     ) -> None:
@@ -217,6 +227,9 @@ class KeypointSampler:
         # Deep squats, sitting and lunges are rare in the 61 trials (hips and knees both past
         # 90 deg in 0.5 % of frames), yet they are what a coach films.
         self.leg_pose_rate = leg_pose_rate
+        # Arms above the shoulders are as rare (elevation past 135 deg in 1.5 % of frames), yet
+        # jumping jacks, presses, serves and throws are full of them.
+        self.arm_pose_rate = arm_pose_rate
 
     def sample(self, size: int, clean: bool = False) -> dict[str, torch.Tensor]:
         """`size` samples; with a window (`window_radius` > 0) each sample is a short clip of
@@ -239,6 +252,9 @@ class KeypointSampler:
         if self.leg_pose_rate and not clean:
             bent = np.flatnonzero(rng.random(size) < self.leg_pose_rate)
             orient[bent], pose[bent] = flexed_legs(orient[bent], pose[bent], rng)
+        if self.arm_pose_rate and not clean:
+            raised = np.flatnonzero(rng.random(size) < self.arm_pose_rate)
+            pose[raised] = raised_arms(pose[raised], rng)
         if self.mirror:
             flip = rng.random(size) < 0.5
             pose[flip] = mirror_body_pose(pose[flip].reshape(-1, *pose.shape[2:])).reshape(
@@ -457,6 +473,42 @@ def flexed_legs(
     return root.as_rotvec().reshape(orient.shape), pose
 
 
+def raised_arms(pose: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(S, W, 23, 3) body rotations with the arms raised: each upper arm turned from its rest
+    direction (straight out to the side, SMPL's T-pose) to a sampled one, 60-178 deg up from
+    hanging in a plane between the side and the front, twisted about itself, the elbow bent
+    0-140 deg; in SYMMETRIC_ARMS_SHARE of the samples both arms alike. Collars are zeroed (the
+    trunk frame is then the shoulder's parent); trunk, hands and legs stay the mocap's."""
+    s = len(pose)
+    pose = pose.copy()
+    same = rng.random(s) < SYMMETRIC_ARMS_SHARE
+    first = [rng.uniform(60, 178, s), rng.uniform(-30, 100, s), rng.uniform(0, 140, s)]
+    for side, out in (("left", 1.0), ("right", -1.0)):
+        own = [rng.uniform(60, 178, s), rng.uniform(-30, 100, s), rng.uniform(0, 140, s)]
+        elevation, plane, bend = (
+            np.where(same, a + rng.normal(0, 5, s), b) for a, b in zip(first, own, strict=True)
+        )
+        up, across = np.deg2rad(np.clip(elevation, 0, 178)), np.deg2rad(plane)
+        # Trunk frame: x to the body's left, y up, z forward; rest arm along (out, 0, 0).
+        target = np.stack(
+            [out * np.sin(up) * np.cos(across), -np.cos(up), np.sin(up) * np.sin(across)], -1
+        )
+        rest = np.array([out, 0.0, 0.0])
+        axis = np.cross(rest, target)
+        angle = np.arctan2(np.linalg.norm(axis, axis=-1), target @ rest)
+        axis = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-9)
+        turn = Rotation.from_rotvec(axis * angle[:, None])
+        twist = Rotation.from_rotvec(target * np.deg2rad(rng.uniform(-60, 60, s))[:, None])
+        shoulder = (twist * turn).as_rotvec()
+        # The elbow bends the forearm forward in the upper arm's own frame (y axis).
+        elbow = np.deg2rad(bend)[:, None] * np.array([0.0, -out, 0.0])
+        collar, shoulder_row, elbow_row = ARM_ROWS[side]
+        pose[:, :, collar] = 0.0
+        pose[:, :, shoulder_row] = shoulder[:, None]
+        pose[:, :, elbow_row] = elbow[:, None]
+    return pose
+
+
 def supervised_losses(
     net: KeypointLifter, body: BodyModel, batch: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
@@ -513,6 +565,7 @@ class LifterTrainer(ResumableTraining):
             detector_offsets=offsets,
             part_mix_rate=config.part_mix_rate,
             leg_pose_rate=config.leg_pose_rate,
+            arm_pose_rate=config.arm_pose_rate,
             sequences=train,
             window=net_config,
         )
@@ -660,6 +713,12 @@ class LifterTrainer(ResumableTraining):
                 if temporal
                 else ""
             )
+            + (
+                f", the arms of {self.config.arm_pose_rate:.0%} of samples raised to a sampled "
+                "direction"
+                if self.config.arm_pose_rate
+                else ""
+            )
             + (f"; fine-tuned from {self.config.init}" if self.config.init else ""),
             "losses": {
                 "joints_3d": self.config.weight_joints,
@@ -724,6 +783,12 @@ def main(argv: list[str] | None = None) -> None:
         help="share of samples whose legs are a sampled squat, sit or lunge",
     )
     parser.add_argument(
+        "--arm-pose-rate",
+        type=float,
+        default=defaults.arm_pose_rate,
+        help="share of samples whose arms are raised to a sampled direction",
+    )
+    parser.add_argument(
         "--camera-roll-deg",
         type=float,
         default=defaults.camera_roll_deg,
@@ -763,6 +828,7 @@ def main(argv: list[str] | None = None) -> None:
         user_keypoints_rate=args.user_keypoints_rate,
         part_mix_rate=args.part_mix_rate,
         leg_pose_rate=args.leg_pose_rate,
+        arm_pose_rate=args.arm_pose_rate,
         camera_roll_deg=args.camera_roll_deg,
         lr=args.lr,
         init=args.init,
