@@ -738,6 +738,17 @@ class LifterTrainer(ResumableTraining):
         path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
 
 
+# What each training sample looks like: LifterTrainConfig fields set by a float option each.
+SAMPLING_OPTIONS = {
+    "user_keypoints_rate": "share of samples shaped like user keypoints (subsets, joint "
+    "centres, no 3D)",
+    "part_mix_rate": "per limb and sample, the chance its rotations come from another frame",
+    "leg_pose_rate": "share of samples whose legs are a sampled squat, sit or lunge",
+    "arm_pose_rate": "share of samples whose arms are raised to a sampled direction",
+    "camera_roll_deg": "largest camera roll of a training sample, degrees either way",
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     defaults = LifterTrainConfig()
@@ -764,36 +775,13 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="project the body's own keypoints, not MediaPipe's definitions of them",
     )
-    parser.add_argument(
-        "--user-keypoints-rate",
-        type=float,
-        default=defaults.user_keypoints_rate,
-        help="share of samples shaped like user keypoints (subsets, joint centres, no 3D)",
-    )
-    parser.add_argument(
-        "--part-mix-rate",
-        type=float,
-        default=defaults.part_mix_rate,
-        help="per limb and sample, the chance its rotations come from another frame",
-    )
-    parser.add_argument(
-        "--leg-pose-rate",
-        type=float,
-        default=defaults.leg_pose_rate,
-        help="share of samples whose legs are a sampled squat, sit or lunge",
-    )
-    parser.add_argument(
-        "--arm-pose-rate",
-        type=float,
-        default=defaults.arm_pose_rate,
-        help="share of samples whose arms are raised to a sampled direction",
-    )
-    parser.add_argument(
-        "--camera-roll-deg",
-        type=float,
-        default=defaults.camera_roll_deg,
-        help="largest camera roll of a training sample, degrees either way",
-    )
+    for name, help_text in SAMPLING_OPTIONS.items():
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=float,
+            default=getattr(defaults, name),
+            help=help_text,
+        )
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument(
         "--init", type=Path, default=None, help="fine-tune these weights instead of starting fresh"
@@ -825,11 +813,7 @@ def main(argv: list[str] | None = None) -> None:
         window_radius=args.window_radius,
         world_input=not args.no_world_input,
         detector_offsets=None if args.no_detector_offsets else DEFAULT_OFFSETS_PATH,
-        user_keypoints_rate=args.user_keypoints_rate,
-        part_mix_rate=args.part_mix_rate,
-        leg_pose_rate=args.leg_pose_rate,
-        arm_pose_rate=args.arm_pose_rate,
-        camera_roll_deg=args.camera_roll_deg,
+        **{name: getattr(args, name) for name in SAMPLING_OPTIONS},
         lr=args.lr,
         init=args.init,
         reads_detector_3d=not args.card_no_detector_3d,
