@@ -18,14 +18,18 @@ OFFLINE_REFINE_STEPS = 10
 OFFLINE_MIRROR_AVERAGE = False
 
 # Offline fit: pull of MediaPipe's world landmarks (similarity-aligned to the network's answer)
-# on the body during the per-frame fit (`fit_lifted_to_keypoints`); 0 = none. Their errors are
-# not the network's, so the pair beats either. On the Pose2Sim views (bench_real, single-view
+# on the body during the per-frame fit (`fit_lifted_to_keypoints`); 0 = none. With earlier
+# lifters their errors were not the network's, so the pair beat either. On the Pose2Sim views
+# (bench_real, single-view
 # PA-MPJPE; runs with the frames shrunk to 960 px before MediaPipe, each comparison within one
 # run): pull 0 / 0.5 / 1 gave 68.7 / 68.0 / 68.0 mm for the 10-step fit and 67.6 / 66.5 / 65.6
 # mm on the replay's file path, but at 1 the fit's 2D PCK@5 % fell to 89.7 % on one view (the
 # 2D bar is >= 90 % on every clip); 0.5 kept every clip >= 90.9 %. Pulls of 2-3 were worse in
 # 3D. At native resolution, 0.5 vs 0: fit 71.0 vs 71.9, replay 69.4 vs 70.6 mm
-# (benchmarks/results/real.md). Keypoints users bring have no 3D and are unaffected.
+# (benchmarks/results/real.md). Keypoints users bring have no 3D and are unaffected. With the
+# current lifter (2026-12-07) it is a wash: 0.5 vs 0 at 960 px gave fit 65.4 vs 64.8 and replay
+# 64.0 vs 64.2 mm (well-triangulated frames 57.3 vs 56.9); at native 68.6 vs 68.2 and 67.1 vs
+# 67.2. Kept at 0.5: no difference either way that this benchmark can tell.
 DETECTOR_3D_PULL = 0.5
 
 # Replay: 2D-fit steps that lay the zero-phase smoothed bodies back onto each frame's keypoints
@@ -48,6 +52,11 @@ SETTLE_STEPS = 15
 # alignment on every video clip within 0.1 % of the person's height of native's; only the
 # 24-megapixel lunge photo, shrunk 6x, lost a little (1.4 -> 1.6 %).
 REPLAY_PERCEPTION_MAX_SIDE: int | None = 960
+
+# Whether the replay's perception decodes with the codec's in-loop deblocking filter
+# (`VideoReader(deblock=...)`; H.264 and HEVC honour it, other codecs ignore it). The overlay
+# video and the report's key frames always decode with it: people look at those.
+REPLAY_PERCEPTION_DEBLOCK = False
 
 # Perception resolution of live sessions (and `PerceptionConfig`'s default): native. Why: live
 # camera frames are 640x480-1280x720, where shrinking did not pay: at 1280x720 on the 2-core VM

@@ -36,15 +36,18 @@ from coach_backend.gcssn.rotations import rotvec_to_rotmat
 from coach_backend.gcssn.synthetic import SyntheticSource, ViewConfig
 from coach_backend.gcssn.train_lifter import (
     ARM_ROWS,
+    HIP_ROWS,
     LEG_ROWS,
     LIMB_JOINTS,
     LIMB_KEYPOINTS,
+    SPINE_ROWS,
     SQUAT_SHARE,
     USER_KEYPOINT_SETS,
     CameraRanges,
     DetectorNoise,
     KeypointSampler,
     LifterTrainConfig,
+    bent_trunk,
     flexed_legs,
     raised_arms,
     supervised_losses,
@@ -197,6 +200,43 @@ def test_raised_arms_lift_the_elbows_and_keep_the_rest(motion) -> None:
     assert both.min() > 50 and np.mean(both > 90) > 0.6
     alike = np.abs(elevation["left"] - elevation["right"]) < 20
     assert 0.4 < alike.mean() < 0.8
+
+
+def test_bent_trunk_tilts_the_trunk_and_keeps_the_thighs(motion) -> None:
+    """`--trunk-pose-rate` samples: only the root, spine and hip rows change; each thigh keeps
+    its direction in the world (the hip hinge is taken back at the hips); the trunk (pelvis ->
+    neck) leans forward on average, some samples far (a deadlift or a toe touch)."""
+    body = load_body_model()
+    n = 400
+    rows = np.random.default_rng(0).integers(0, len(motion[1]), n)
+    orient = motion[0][rows][:, None].astype(np.float64)
+    pose = motion[1][rows][:, None].astype(np.float64)
+    new_orient, bent = bent_trunk(orient, pose, np.random.default_rng(4))
+    changed = [*SPINE_ROWS, *HIP_ROWS]
+    others = [r for r in range(pose.shape[2]) if r not in changed]
+    np.testing.assert_array_equal(bent[:, :, others], pose[:, :, others])
+
+    def joints(root: np.ndarray, body_pose: np.ndarray) -> np.ndarray:
+        full = np.concatenate([root[:, 0, None], body_pose[:, 0]], 1)
+        rotmats = rotvec_to_rotmat(torch.as_tensor(full, dtype=torch.float32))
+        out = body.from_rotmats(rotmats, torch.zeros(n, 10), torch.zeros(n, 3), NO_VERTICES)
+        return out.joints.numpy()
+
+    before, after = joints(orient, pose), joints(new_orient, bent)
+    for side in ("left", "right"):
+        hip, knee = (SMPL_JOINT_NAMES.index(f"{side}_{j}") for j in ("hip", "knee"))
+        thigh_before, thigh_after = before[:, knee] - before[:, hip], after[:, knee] - after[:, hip]
+        np.testing.assert_allclose(thigh_after, thigh_before, atol=2e-3)
+    # The lean, in the pelvis' frame before the change (forward = +z there).
+    frame = Rotation.from_rotvec(orient[:, 0]).as_matrix()
+    neck = SMPL_JOINT_NAMES.index("neck")
+
+    def lean(j: np.ndarray) -> np.ndarray:
+        trunk = np.einsum("bji,bj->bi", frame, j[:, neck] - j[:, 0])
+        return np.degrees(np.arctan2(trunk[:, 2], trunk[:, 1]))
+
+    gained = lean(after) - lean(before)
+    assert np.median(gained) > 20 and np.mean(gained > 60) > 0.1 and gained.min() > -60
 
 
 def test_sampler_shapes_some_samples_like_user_keypoints(motion) -> None:

@@ -101,6 +101,14 @@ ARM_ROWS = {
     for side in ("left", "right")
 }
 SYMMETRIC_ARMS_SHARE = 0.5  # of the raised-arm samples: both arms alike (jumping jack, press)
+# Spine rows of body_pose (spine1..3) that `bent_trunk` turns, and the sampled ranges (deg) of
+# the whole trunk's bend: forward (- = arching back), to either side, twist; and the hip hinge.
+SPINE_ROWS = [SMPL_JOINT_NAMES.index(f"spine{i}") - 1 for i in (1, 2, 3)]
+HIP_ROWS = [SMPL_JOINT_NAMES.index(f"{side}_hip") - 1 for side in ("left", "right")]
+TRUNK_FLEX_DEG = (-25.0, 70.0)
+TRUNK_SIDE_DEG = 35.0
+TRUNK_TWIST_DEG = 45.0
+HIP_HINGE_DEG = (0.0, 70.0)
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,8 @@ class LifterTrainConfig:
     leg_pose_rate: float = 0.0
     # Share of samples whose arms are raised to a sampled direction (`raised_arms`).
     arm_pose_rate: float = 0.0
+    # Share of samples whose trunk is bent, arched or twisted on a hip hinge (`bent_trunk`).
+    trunk_pose_rate: float = 0.0
     # Largest camera roll of a sample (degrees either way): a rolled camera is also how a
     # leaning, lunging or cartwheeling body looks in the image.
     camera_roll_deg: float = CameraRanges.roll_deg[1]
@@ -193,6 +203,7 @@ class KeypointSampler:
         part_mix_rate: float = 0.0,
         leg_pose_rate: float = 0.0,
         arm_pose_rate: float = 0.0,
+        trunk_pose_rate: float = 0.0,
         sequences: MotionDataset | None = None,
         window: LifterConfig | None = None,
     ) -> None:
@@ -230,6 +241,9 @@ class KeypointSampler:
         # Arms above the shoulders are as rare (elevation past 135 deg in 1.5 % of frames), yet
         # jumping jacks, presses, serves and throws are full of them.
         self.arm_pose_rate = arm_pose_rate
+        # A trunk bent far forward, arched or twisted is rare too (one "bend over" trial), yet
+        # reaching, lifting, throws and serves are made of it.
+        self.trunk_pose_rate = trunk_pose_rate
 
     def sample(self, size: int, clean: bool = False) -> dict[str, torch.Tensor]:
         """`size` samples; with a window (`window_radius` > 0) each sample is a short clip of
@@ -255,6 +269,9 @@ class KeypointSampler:
         if self.arm_pose_rate and not clean:
             raised = np.flatnonzero(rng.random(size) < self.arm_pose_rate)
             pose[raised] = raised_arms(pose[raised], rng)
+        if self.trunk_pose_rate and not clean:
+            bent = np.flatnonzero(rng.random(size) < self.trunk_pose_rate)
+            orient[bent], pose[bent] = bent_trunk(orient[bent], pose[bent], rng)
         if self.mirror:
             flip = rng.random(size) < 0.5
             pose[flip] = mirror_body_pose(pose[flip].reshape(-1, *pose.shape[2:])).reshape(
@@ -509,6 +526,40 @@ def raised_arms(pose: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return pose
 
 
+def bent_trunk(
+    orient: np.ndarray, pose: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(S, W, 3) root and (S, W, 23, 3) body rotations with the trunk bent: a sampled forward
+    bend (or arch), side bend and twist shared out over the three spine joints, on top of a hip
+    hinge (the pelvis pitched forward, both hips turned back by as much, so the thighs keep
+    their direction): reaching, bending over, deadlifts, a serve's arch. Limbs, neck and head
+    stay the mocap's, carried by the trunk. In SMPL's joint frames +x pitches forward, +y
+    twists, +z bends to the body's right."""
+    s, w = pose.shape[:2]
+    orient, pose = orient.copy(), pose.copy()
+    share = rng.dirichlet(np.full(len(SPINE_ROWS), 2.0), s)  # (S, 3): each joint's part
+    bend = np.stack(
+        [
+            rng.uniform(*TRUNK_FLEX_DEG, s),
+            rng.uniform(-TRUNK_TWIST_DEG, TRUNK_TWIST_DEG, s),
+            rng.uniform(-TRUNK_SIDE_DEG, TRUNK_SIDE_DEG, s),
+        ],
+        -1,
+    )
+    for j, row in enumerate(SPINE_ROWS):
+        turn = Rotation.from_euler("xyz", np.repeat(bend * share[:, j : j + 1], w, 0), degrees=True)
+        old = Rotation.from_rotvec(pose[:, :, row].reshape(-1, 3))
+        pose[:, :, row] = (old * turn).as_rotvec().reshape(s, w, 3)
+    hinge_deg = np.repeat(rng.uniform(*HIP_HINGE_DEG, s), w)[:, None]
+    hinge = Rotation.from_euler("x", hinge_deg, degrees=True)
+    root = Rotation.from_rotvec(orient.reshape(-1, 3))
+    orient = (root * hinge).as_rotvec().reshape(orient.shape)
+    for row in HIP_ROWS:
+        hip = Rotation.from_rotvec(pose[:, :, row].reshape(-1, 3))
+        pose[:, :, row] = (hinge.inv() * hip).as_rotvec().reshape(s, w, 3)
+    return orient, pose
+
+
 def supervised_losses(
     net: KeypointLifter, body: BodyModel, batch: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
@@ -566,6 +617,7 @@ class LifterTrainer(ResumableTraining):
             part_mix_rate=config.part_mix_rate,
             leg_pose_rate=config.leg_pose_rate,
             arm_pose_rate=config.arm_pose_rate,
+            trunk_pose_rate=config.trunk_pose_rate,
             sequences=train,
             window=net_config,
         )
@@ -719,6 +771,12 @@ class LifterTrainer(ResumableTraining):
                 if self.config.arm_pose_rate
                 else ""
             )
+            + (
+                f", the trunk of {self.config.trunk_pose_rate:.0%} of samples bent, arched or "
+                "twisted on a hip hinge"
+                if self.config.trunk_pose_rate
+                else ""
+            )
             + (f"; fine-tuned from {self.config.init}" if self.config.init else ""),
             "losses": {
                 "joints_3d": self.config.weight_joints,
@@ -745,6 +803,7 @@ SAMPLING_OPTIONS = {
     "part_mix_rate": "per limb and sample, the chance its rotations come from another frame",
     "leg_pose_rate": "share of samples whose legs are a sampled squat, sit or lunge",
     "arm_pose_rate": "share of samples whose arms are raised to a sampled direction",
+    "trunk_pose_rate": "share of samples whose trunk is bent, arched or twisted, on a hip hinge",
     "camera_roll_deg": "largest camera roll of a training sample, degrees either way",
 }
 
