@@ -1,7 +1,8 @@
 """Live glass-to-pose latency over loopback and concurrent sessions (640x480 by default).
 
 Usage (repo root): ``python benchmarks/bench_live.py [--sessions 1 2 3] [--seconds 12]
-[--size 1280x720] [--weights models/X.pt] [--out benchmarks/results/live.md]``;
+[--size 1280x720] [--publisher pre-encoded] [--weights models/X.pt]
+[--out benchmarks/results/live.md]``;
 first pose of fresh sessions: ``python benchmarks/bench_live.py --first-pose 5
 [--first-pose-sessions 3] [--join-after 0] [--clip examples/walk_shot.mp4] [--out ...]``
 
@@ -16,8 +17,12 @@ Two processes, so the measured server is not sharing its interpreter with the cl
 glass-to-pose = time the gRPC subscriber receives a pose - time the publisher handed that
 frame's picture to aiortc (before VP8 encoding; a camera's "glass" moment). Same host, same
 clock. Session throughput = poses received per second per session over the measurement window
-(after a warm-up). The publishers' VP8 encoding runs on the same 2 cores as the server here,
-which makes the session count pessimistic compared with phones doing their own encoding.
+(after a warm-up). ``--publisher encode`` (the default) has each publisher VP8-encode its frames
+live, on the same 2 cores as the server, which makes the session count pessimistic compared
+with phones doing their own encoding; ``--publisher pre-encoded`` encodes the stamped clip once
+before the run (libvpx, aiortc's default 500 kbit/s, a key frame a second) and sends those
+packets at 30 fps through the same aiortc sender, so the cores hold only what the server does
+(on 2026-12-07 two sessions were no faster that way: the publishers are not what is missing).
 
 ``--first-pose RUNS``: the wait for a session's first pose instead, on the real server
 (``python -m coach_backend.serve``, one per run) with the example clip: fresh sessions one after
@@ -132,6 +137,10 @@ def serve(workdir: Path, weights: Path | None, perception_side: int | None) -> N
 
 
 # -- client side --
+PRE_ENCODED_BITRATE = 500_000  # aiortc's own VP8 starting bitrate
+PRE_ENCODED_GOP = 30  # a key frame a second: no encoder to answer a picture-loss request
+
+
 def post(url: str, token: str, body: Any = None) -> Any:
     req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
                                  method="POST", headers={"Authorization": f"Bearer {token}",
@@ -193,8 +202,6 @@ class ClipTrack:
         self.track = _Track()
 
     async def _next(self) -> Any:
-        import av
-
         if self._t0 is None:
             self._t0 = time.time()
         k = self._k
@@ -202,16 +209,66 @@ class ClipTrack:
         wait = self._t0 + k / self.fps - time.time()
         if wait > 0:
             await asyncio.sleep(wait)
-        frame = av.VideoFrame.from_ndarray(
+        item = await self._item(k)
+        item.pts, item.time_base = k * 3000, Fraction(1, 90000)
+        self.sent[k] = time.time()
+        return item
+
+    async def _item(self, k: int) -> Any:
+        """What the sender gets for frame k: a stamped picture, which aiortc encodes."""
+        import av
+
+        return av.VideoFrame.from_ndarray(
             stamp(self.frames[k % len(self.frames)], k), format="bgr24"
         )
-        frame.pts, frame.time_base = k * 3000, Fraction(1, 90000)
-        self.sent[k] = time.time()
-        return frame
+
+
+class PreEncodedTrack(ClipTrack):
+    """ClipTrack whose frames were VP8-encoded before the run (`encode_stamped`): it hands
+    aiortc packets, which the sender packetizes without encoding (as a phone's hardware
+    encoder would leave the server's cores alone)."""
+
+    def __init__(self, packets: list[bytes], fps: int = 30) -> None:
+        super().__init__([], fps)
+        self.packets = packets
+
+    async def _item(self, k: int) -> Any:
+        import av
+
+        if k >= len(self.packets):  # past the encoded clip (the run is over): the camera stops
+            await asyncio.Event().wait()
+        return av.Packet(self.packets[k])
+
+
+def encode_stamped(frames: list[np.ndarray], count: int, fps: int = 30) -> list[bytes]:
+    """VP8 packets of `count` stamped frames (frame k carries stamp k), one per frame."""
+    import av
+
+    height, width = frames[0].shape[:2]
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
+    codec.time_base = Fraction(1, fps)
+    codec.bit_rate, codec.gop_size = PRE_ENCODED_BITRATE, PRE_ENCODED_GOP
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    packets: list[bytes] = []
+    for k in range(count):
+        frame = av.VideoFrame.from_ndarray(stamp(frames[k % len(frames)], k), format="bgr24")
+        frame = frame.reformat(format="yuv420p")
+        frame.pts = k
+        packets += [bytes(p) for p in codec.encode(frame)]
+    packets += [bytes(p) for p in codec.encode(None)]
+    if len(packets) != count:
+        raise RuntimeError(f"libvpx gave {len(packets)} packets for {count} frames")
+    return packets
 
 
 async def run_sessions(
-    base: str, grpc_port: int, n: int, seconds: float, frames: list
+    base: str,
+    grpc_port: int,
+    n: int,
+    seconds: float,
+    frames: list,
+    packets: list[bytes] | None = None,
 ) -> list[dict]:
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
@@ -236,7 +293,7 @@ async def run_sessions(
         sessions.append({"id": s["session_id"], "tokens": s["tokens"], "recv": recv,
                          "client": client, "call": call})  # fmt: skip
     for s in sessions:  # start all publishers together
-        clip = ClipTrack(frames)
+        clip = ClipTrack(frames) if packets is None else PreEncodedTrack(packets)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         pc.addTransceiver(clip.track, direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())
@@ -466,6 +523,14 @@ def main() -> None:
         "0: at once, the offer then waits for the session's pipeline)",
     )
     p.add_argument("--clip", type=Path, default=CLIP, help="the athlete's video (--first-pose)")
+    p.add_argument(
+        "--publisher",
+        choices=("encode", "pre-encoded"),
+        default="encode",
+        help="encode: each publisher VP8-encodes live on these cores; pre-encoded: the clip is "
+        "encoded before the run and its packets sent (the athletes' phones encode, not the "
+        "server's cores)",
+    )
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     side = a.perception_max_side or None
@@ -494,6 +559,9 @@ def main() -> None:
     from coach_backend.ingest.testclip import render_clip
 
     frames = render_clip(30, (width, height))
+    packets = None
+    if a.publisher == "pre-encoded":  # enough for the warm-up, the window and the hand-shake
+        packets = encode_stamped(frames, int((WARMUP_S + a.seconds + 5) * 30))
     mp_native = mediapipe_alone_fps(frames, None)
     mp_side = mediapipe_alone_fps(frames, side)
     print(f"MediaPipe alone: {mp_native:.1f} fps native, {mp_side:.1f} fps at side {side}")
@@ -510,7 +578,9 @@ def main() -> None:
         assert proc.stdout is not None
         hello = json.loads(proc.stdout.readline())
         weights = hello["weights"]
-        sessions = asyncio.run(run_sessions(hello["base"], hello["grpc"], n, a.seconds, frames))
+        sessions = asyncio.run(
+            run_sessions(hello["base"], hello["grpc"], n, a.seconds, frames, packets)
+        )
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
         log = json.loads((workdir / "server_log.json").read_text())
@@ -521,7 +591,9 @@ def main() -> None:
     machine = (f"{platform.platform()}, {os.cpu_count()} CPUs visible, python "
                f"{platform.python_version()}, load average before run {os.getloadavg()[0]:.1f}")  # fmt: skip
     lines = [
-        f"Camera frames {width}x{height} at 30 fps; the server's perception input: long side at "
+        f"Camera frames {width}x{height} at 30 fps, publishers: {a.publisher} "
+        f"({'VP8 encoded live on these cores' if packets is None else 'VP8 packets encoded before the run'}); "
+        "the server's perception input: long side at "
         f"most {side or 'native'}. Same-run baseline, MediaPipe alone (one graph, keypoints "
         f"only, no server): {mp_native:.1f} fps at native size, {mp_side:.1f} fps at the "
         "perception input.",

@@ -53,11 +53,6 @@ SETTLE_STEPS = 15
 # 24-megapixel lunge photo, shrunk 6x, lost a little (1.4 -> 1.6 %).
 REPLAY_PERCEPTION_MAX_SIDE: int | None = 960
 
-# Whether the replay's perception decodes with the codec's in-loop deblocking filter
-# (`VideoReader(deblock=...)`; H.264 and HEVC honour it, other codecs ignore it). The overlay
-# video and the report's key frames always decode with it: people look at those.
-REPLAY_PERCEPTION_DEBLOCK = False
-
 # Perception resolution of live sessions (and `PerceptionConfig`'s default): native. Why: live
 # camera frames are 640x480-1280x720, where shrinking did not pay: at 1280x720 on the 2-core VM
 # one live session kept 21.0 and 23.4 fps at native size against 18.1 and 19.0 fps shrunk to
