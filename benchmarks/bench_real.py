@@ -1313,8 +1313,10 @@ def write_report(run: Run, args: argparse.Namespace, out: Path, skipped: Sequenc
         "- `vtest.avi` (Debian `opencv-doc`): pedestrians ~90 px tall, MediaPipe tracks one at a time."
     )
     add("- Lunge photo (`../shared/data/media/lunge-barbell-pexels.jpg`): one frame.")
-    add(f"- MediaPipe Pose (BlazePose full, video mode, one graph per clip); models read its "
-        f"representations at their crop resolution. Frame limit: {args.max_frames or 'none'}.")  # fmt: skip
+    add(f"- MediaPipe Pose (BlazePose full, video mode, one graph per clip) on frames at "
+        f"{'native size' if args.perception_max_side is None else f'a long side of at most {args.perception_max_side} px'}; "
+        f"models read its representations at their crop resolution. Frame limit: "
+        f"{args.max_frames or 'none'}.")  # fmt: skip
     if skipped:
         add("- Weights that did not load (skipped): " + "; ".join(skipped))
     add("")
@@ -1552,6 +1554,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="also evaluate each lifter adapted to each clip (self-supervised, no labels)",
     )
     ap.add_argument("--no-figures", action="store_true")
+    ap.add_argument(
+        "--perception-max-side",
+        type=int,
+        default=None,
+        help="shrink frames with a longer side to this before MediaPipe (the replay's 960: "
+        "REPLAY_PERCEPTION_MAX_SIDE; default: native, live's)",
+    )
     return ap.parse_args(argv)
 
 
@@ -1619,7 +1628,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     def perceive_all(clips: Sequence[Clip], resolution: int) -> dict[str, Perception]:
         out = {}
         for clip in clips:
-            config = PerceptionConfig(resolution=resolution, camera=clip.camera)
+            config = PerceptionConfig(
+                resolution=resolution, camera=clip.camera, max_input_side=args.perception_max_side
+            )
             out[clip.name] = perceive(clip, config, args.cache, args.max_frames)
             print(f"perception {clip.name} @{resolution}: {len(out[clip.name])} frames", flush=True)
         return out
