@@ -181,7 +181,7 @@ def test_raised_arms_lift_the_elbows_and_keep_the_rest(motion) -> None:
     body = load_body_model()
     rows = np.random.default_rng(0).integers(0, len(motion[1]), 400)
     pose = motion[1][rows][:, None].astype(np.float64)
-    raised = raised_arms(pose, np.random.default_rng(2))
+    _, raised = raised_arms(np.zeros(pose.shape[:2] + (3,)), pose, np.random.default_rng(2))
     arms = sorted(r for side in ARM_ROWS.values() for r in side)
     others = [r for r in range(pose.shape[2]) if r not in arms]
     np.testing.assert_array_equal(raised[:, :, others], pose[:, :, others])

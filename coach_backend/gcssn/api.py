@@ -17,7 +17,12 @@ from scipy.spatial.transform import Rotation
 
 from coach_backend.body import BodyModel, BodyParams, load_body_model
 from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_JOINTS, NUM_KEYPOINTS
-from coach_backend.config import DETECTOR_3D_PULL, OFFLINE_REFINE_STEPS, SETTLE_STEPS
+from coach_backend.config import (
+    DETECTOR_3D_PULL,
+    OFFLINE_MIRROR_AVERAGE,
+    OFFLINE_REFINE_STEPS,
+    SETTLE_STEPS,
+)
 from coach_backend.gcssn.geometry import pelvis_position, rest_pelvis
 from coach_backend.gcssn.lifter import (
     NETWORK_TYPE as LIFTER_TYPE,
@@ -428,7 +433,7 @@ def reconstruct_from_keypoints(
     weights: str | Path = DEFAULT_WEIGHTS,
     refine_steps: int = OFFLINE_REFINE_STEPS,
     fps: float | None = None,
-    mirror_average: bool = False,
+    mirror_average: bool = OFFLINE_MIRROR_AVERAGE,
     smooth: bool = True,
 ) -> Reconstruction:
     """SMPL from your own 2D keypoints.
@@ -447,8 +452,8 @@ def reconstruct_from_keypoints(
         `smooth=False`: every frame on its own), and a temporal network
         (`Reconstructor.temporal`) reads each frame's neighbours at that rate.
     mirror_average: average the lifter's pose with the mirror image of its pose for the
-        mirrored keypoints. Off by default, as in the replay: it did not pay on real footage
-        (`coach_backend.config.OFFLINE_MIRROR_AVERAGE`).
+        mirrored keypoints. Default: as in the replay (off: it did not pay on real footage,
+        `coach_backend.config.OFFLINE_MIRROR_AVERAGE`).
     Returns per-frame SMPL parameters and 3D joints/keypoints in metres, camera frame.
     """
     keypoints = np.asarray(keypoints, dtype=np.float64)

@@ -202,9 +202,7 @@ class KeypointSampler:
         world: WorldNoise | None = None,
         detector_offsets: tuple[np.ndarray, np.ndarray] | None = None,
         part_mix_rate: float = 0.0,
-        leg_pose_rate: float = 0.0,
-        arm_pose_rate: float = 0.0,
-        trunk_pose_rate: float = 0.0,
+        pose_rates: dict[str, float] | None = None,
         sequences: MotionDataset | None = None,
         window: LifterConfig | None = None,
     ) -> None:
@@ -236,15 +234,8 @@ class KeypointSampler:
         # Per limb and sample: that limb's rotations come from another frame (poses CMU never
         # had, e.g. one arm up while the legs kick; the motions themselves stay CMU's).
         self.part_mix_rate = part_mix_rate
-        # Deep squats, sitting and lunges are rare in the 61 trials (hips and knees both past
-        # 90 deg in 0.5 % of frames), yet they are what a coach films.
-        self.leg_pose_rate = leg_pose_rate
-        # Arms above the shoulders are as rare (elevation past 135 deg in 1.5 % of frames), yet
-        # jumping jacks, presses, serves and throws are full of them.
-        self.arm_pose_rate = arm_pose_rate
-        # A trunk bent far forward, arched or twisted is rare too (one "bend over" trial), yet
-        # reaching, lifting, throws and serves are made of it.
-        self.trunk_pose_rate = trunk_pose_rate
+        # Share of samples each of POSE_SAMPLERS rewrites, by its config field (missing = 0).
+        self.pose_rates = pose_rates or {}
 
     def sample(self, size: int, clean: bool = False) -> dict[str, torch.Tensor]:
         """`size` samples; with a window (`window_radius` > 0) each sample is a short clip of
@@ -264,15 +255,11 @@ class KeypointSampler:
                 mixed = pose[swap]
                 mixed[:, :, part] = self.body_pose[donor_rows][:, :, part]
                 pose[swap] = mixed
-        if self.leg_pose_rate and not clean:
-            bent = np.flatnonzero(rng.random(size) < self.leg_pose_rate)
-            orient[bent], pose[bent] = flexed_legs(orient[bent], pose[bent], rng)
-        if self.arm_pose_rate and not clean:
-            raised = np.flatnonzero(rng.random(size) < self.arm_pose_rate)
-            pose[raised] = raised_arms(pose[raised], rng)
-        if self.trunk_pose_rate and not clean:
-            bent = np.flatnonzero(rng.random(size) < self.trunk_pose_rate)
-            orient[bent], pose[bent] = bent_trunk(orient[bent], pose[bent], rng)
+        for field, rewrite, _ in POSE_SAMPLERS:
+            rate = self.pose_rates.get(field, 0.0)
+            if rate and not clean:
+                chosen = np.flatnonzero(rng.random(size) < rate)
+                orient[chosen], pose[chosen] = rewrite(orient[chosen], pose[chosen], rng)
         if self.mirror:
             flip = rng.random(size) < 0.5
             pose[flip] = mirror_body_pose(pose[flip].reshape(-1, *pose.shape[2:])).reshape(
@@ -491,12 +478,15 @@ def flexed_legs(
     return root.as_rotvec().reshape(orient.shape), pose
 
 
-def raised_arms(pose: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(S, W, 23, 3) body rotations with the arms raised: each upper arm turned from its rest
-    direction (straight out to the side, SMPL's T-pose) to a sampled one, 60-178 deg up from
-    hanging in a plane between the side and the front, twisted about itself, the elbow bent
-    0-140 deg; in SYMMETRIC_ARMS_SHARE of the samples both arms alike. Collars are zeroed (the
-    trunk frame is then the shoulder's parent); trunk, hands and legs stay the mocap's."""
+def raised_arms(
+    orient: np.ndarray, pose: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(S, W, 3) root (returned as it is) and (S, W, 23, 3) body rotations with the arms
+    raised: each upper arm turned from its rest direction (straight out to the side, SMPL's
+    T-pose) to a sampled one, 60-178 deg up from hanging in a plane between the side and the
+    front, twisted about itself, the elbow bent 0-140 deg; in SYMMETRIC_ARMS_SHARE of the
+    samples both arms alike. Collars are zeroed (the trunk frame is then the shoulder's
+    parent); trunk, hands and legs stay the mocap's."""
     s = len(pose)
     pose = pose.copy()
     same = rng.random(s) < SYMMETRIC_ARMS_SHARE
@@ -524,7 +514,7 @@ def raised_arms(pose: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         pose[:, :, collar] = 0.0
         pose[:, :, shoulder_row] = shoulder[:, None]
         pose[:, :, elbow_row] = elbow[:, None]
-    return pose
+    return orient, pose
 
 
 def bent_trunk(
@@ -559,6 +549,23 @@ def bent_trunk(
         hip = Rotation.from_rotvec(pose[:, :, row].reshape(-1, 3))
         pose[:, :, row] = (hinge.inv() * hip).as_rotvec().reshape(s, w, 3)
     return orient, pose
+
+
+# Poses the 61 CMU trials barely have, sampled into a share of the training samples (in this
+# order): the LifterTrainConfig rate field, the rewrite (root, body pose, rng) -> (root, body
+# pose), and how the model card says it. Why each: hips and knees both past 90 deg in 0.5 % of
+# the frames, yet squats and lunges are what a coach films; upper arms past 135 deg in 1.5 %,
+# yet jumping jacks, presses and serves are full of them; one "bend over" trial, yet reaching,
+# lifting and throws are made of bent trunks.
+POSE_SAMPLERS = (
+    ("leg_pose_rate", flexed_legs, "the legs of {:.0%} of samples a sampled squat, sit or lunge"),
+    ("arm_pose_rate", raised_arms, "the arms of {:.0%} of samples raised to a sampled direction"),
+    (
+        "trunk_pose_rate",
+        bent_trunk,
+        "the trunk of {:.0%} of samples bent, arched or twisted on a hip hinge",
+    ),
+)
 
 
 def supervised_losses(
@@ -616,9 +623,7 @@ class LifterTrainer(ResumableTraining):
             noise=DetectorNoise(user_keypoints_rate=config.user_keypoints_rate),
             detector_offsets=offsets,
             part_mix_rate=config.part_mix_rate,
-            leg_pose_rate=config.leg_pose_rate,
-            arm_pose_rate=config.arm_pose_rate,
-            trunk_pose_rate=config.trunk_pose_rate,
+            pose_rates={field: getattr(config, field) for field, *_ in POSE_SAMPLERS},
             sequences=train,
             window=net_config,
         )
@@ -751,11 +756,10 @@ class LifterTrainer(ResumableTraining):
                 if self.config.part_mix_rate
                 else ""
             )
-            + (
-                f", the legs of {self.config.leg_pose_rate:.0%} of samples a sampled squat, sit "
-                "or lunge"
-                if self.config.leg_pose_rate
-                else ""
+            + "".join(
+                ", " + says.format(getattr(self.config, field))
+                for field, _, says in POSE_SAMPLERS
+                if getattr(self.config, field)
             )
             + (
                 f"; windows of {self.net.config.window} frames at "
@@ -764,18 +768,6 @@ class LifterTrainer(ResumableTraining):
                 f"{WINDOW_EDGE_RATE:.0%} and frames without a person in "
                 f"{WINDOW_FRAME_DROP_RATE:.0%}; truth: the centre frame"
                 if temporal
-                else ""
-            )
-            + (
-                f", the arms of {self.config.arm_pose_rate:.0%} of samples raised to a sampled "
-                "direction"
-                if self.config.arm_pose_rate
-                else ""
-            )
-            + (
-                f", the trunk of {self.config.trunk_pose_rate:.0%} of samples bent, arched or "
-                "twisted on a hip hinge"
-                if self.config.trunk_pose_rate
                 else ""
             )
             + (f"; fine-tuned from {self.config.init}" if self.config.init else ""),
