@@ -8,20 +8,23 @@ benchmark. Deterministic: same code + fixtures -> same frames.
 
 from __future__ import annotations
 
+# numpy, SciPy, torch, the renderer and the video writer are imported in the functions that use
+# them: `--help` answers before they load.
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
-from scipy.spatial.transform import Rotation, Slerp
-
-from coach_backend.body import NUM_BETAS, BodyParams, load_body_model
-from coach_backend.mocap import SmplMotion, load_bvh, retarget
-from coach_backend.perception import Camera, PerceptionConfig
-from coach_backend.perception.render import BodyRenderer
-from coach_backend.replay.video import write_video
+from coach_backend.body import NUM_BETAS
 from coach_backend.resources import repo_path
+
+if TYPE_CHECKING:
+    import numpy as np
+    from scipy.spatial.transform import Rotation
+
+    from coach_backend.mocap.retarget import SmplMotion
+    from coach_backend.perception import Camera
+    from coach_backend.perception.render import BodyRenderer
 
 FIXTURES = repo_path("tests", "fixtures", "cmu")
 DEFAULT_OUT = repo_path("examples", "walk_shot.mp4")
@@ -29,7 +32,6 @@ FPS = 30.0
 SIZE = (640, 480)
 CAMERA_HEIGHT_M = 1.0  # camera on a tripod at hip height, looking horizontally
 BLEND_FRAMES = 8
-_RX180 = Rotation.from_euler("x", 180, degrees=True)  # SMPL y-up body frame -> camera y-down
 
 
 @dataclass
@@ -45,6 +47,8 @@ class Clip:
 
 def _heading(rot: Rotation) -> float:
     """Yaw (rad, about +y) of the body's facing direction (+z in the body frame)."""
+    import numpy as np
+
     f = rot.apply([0.0, 0.0, 1.0])
     return float(np.arctan2(f[0], f[2]))
 
@@ -54,17 +58,27 @@ def _place(
 ) -> tuple[Rotation, np.ndarray, np.ndarray]:
     """Turn the trial about the vertical by `yaw`, centre its path, put it `centre_depth` m in
     front of the camera. Returns (global rotations, body_pose, camera-frame transl)."""
+    import numpy as np
+    from scipy.spatial.transform import Rotation
+
+    rx180 = Rotation.from_euler("x", 180, degrees=True)  # SMPL y-up body frame -> camera y-down
     turn = Rotation.from_euler("y", yaw)
     root = m.root_position * scale  # scaled to the open body's leg length
     centre = root.mean(axis=0) * np.array([1.0, 0.0, 1.0])
     pelvis = turn.apply(root - centre) - np.array([0.0, CAMERA_HEIGHT_M, 0.0])
-    pelvis_cam = _RX180.apply(pelvis) + np.array([0.0, 0.0, centre_depth])
-    rot_cam = _RX180 * turn * Rotation.from_rotvec(m.global_orient)
+    pelvis_cam = rx180.apply(pelvis) + np.array([0.0, 0.0, centre_depth])
+    rot_cam = rx180 * turn * Rotation.from_rotvec(m.global_orient)
     # transl places the pelvis joint: pelvis = transl + J_pelvis(betas = 0).
     return rot_cam, m.body_pose.copy(), pelvis_cam - pelvis_rest
 
 
 def build_clip(pelvis_rest: np.ndarray, leg_scale: float) -> Clip:
+    import numpy as np
+    from scipy.spatial.transform import Rotation, Slerp
+
+    from coach_backend.mocap.bvh import load_bvh
+    from coach_backend.mocap.retarget import retarget
+
     walk = retarget(load_bvh(FIXTURES / "007_08_walk.bvh"), target_fps=FPS)
     shot = retarget(load_bvh(FIXTURES / "006_15_shot.bvh"), target_fps=FPS)
     # Walk diagonally towards the camera (50 deg off its axis); shoot facing it, turned 25 deg.
@@ -92,6 +106,10 @@ def build_clip(pelvis_rest: np.ndarray, leg_scale: float) -> Clip:
 
 
 def render_frames(renderer: BodyRenderer, clip: Clip, camera: Camera):
+    import torch
+
+    from coach_backend.body import BodyParams
+
     for i in range(len(clip.global_orient)):
         params = BodyParams(
             global_orient=torch.tensor(clip.global_orient[i : i + 1], dtype=torch.float32),
@@ -107,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output .mp4")
     parser.add_argument("--crf", type=int, default=24, help="x264 quality (lower = bigger)")
     args = parser.parse_args(argv)
+    import numpy as np
+    import torch
+
+    from coach_backend.body import BodyParams, load_body_model
+    from coach_backend.perception import Camera, PerceptionConfig
+    from coach_backend.perception.render import BodyRenderer
+    from coach_backend.replay.video import write_video
 
     body = load_body_model()
     camera = Camera.default_for(*SIZE)

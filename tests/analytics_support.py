@@ -12,7 +12,7 @@ import torch
 from scipy.spatial.transform import Rotation, Slerp
 
 from coach_backend.analytics import AngleTrack, angles_from_rotations, track_from_joints
-from coach_backend.analytics.demo import write_replay_npz  # noqa: F401  (re-exported for tests)
+from coach_backend.analytics.demo_takes import write_replay_npz  # noqa: F401  (re-exported for tests)
 from coach_backend.analytics.synthetic import (
     RepTiming,
     add_rotation_noise,

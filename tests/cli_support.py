@@ -17,7 +17,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 # Imports that cost seconds: a command must not pay for them before its arguments are checked.
-HEAVY_MODULES = ("torch", "mediapipe", "av", "cv2", "smplx", "numpy")
+HEAVY_MODULES = (
+    "torch", "mediapipe", "av", "cv2", "smplx", "numpy", "scipy", "matplotlib", "grpc", "aiortc",
+    "trimesh",
+)  # fmt: skip
 
 # Runs a module's main(argv) and then reports (on the last line of stdout) which heavy modules
 # the process had imported, whether main returned or exited (argparse: --help, usage errors).

@@ -15,8 +15,9 @@ PACKAGE = Path(coach_backend.__file__).parent
 
 # Lowest first. A package may import only packages of a LOWER tier (not its own tier's).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # foundations: where files live, defaults, drawing, the fits' optimiser, lazy exports
-    ("resources", "config", "viz", "optim", "lazy"),
+    ("lazy",),  # lazy exports: every package's __init__ may use them
+    # foundations: where files live, defaults, drawing, the fits' optimiser
+    ("resources", "config", "viz", "optim"),
     ("body",),  # core stages ...
     ("mocap", "smoothing"),
     ("prior", "perception"),

@@ -21,7 +21,8 @@ from coach_backend.gcssn.geometry import (
 from coach_backend.gcssn.losses import keypoint_reprojection, silhouette_agreement
 from coach_backend.gcssn.refine import FitConfig, fit_to_representation
 from coach_backend.gcssn.synthetic import SyntheticSource, drop_keypoints, remove_silhouettes
-from coach_backend.gcssn.train import TrainConfig, Trainer
+from coach_backend.gcssn.train import TrainConfig
+from coach_backend.gcssn.training import Trainer
 from coach_backend.mocap import load_bvh, retarget
 from coach_backend.perception.render import cluster_vertices, project_to_crop
 from coach_backend.prior import load_pose_prior
@@ -227,7 +228,7 @@ def test_reconstructor_accepts_a_network_instance(source) -> None:
 
 
 def test_real_video_representations_feed_self_supervised_steps(tmp_path, motion) -> None:
-    from coach_backend.gcssn.train import real_representations
+    from coach_backend.gcssn.training import real_representations
 
     clip = Path(__file__).parents[1] / "examples" / "walk_shot.mp4"
     reps = real_representations(clip, 64, every_nth=20)

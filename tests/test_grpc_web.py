@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from coach_backend.stream import PoseStreamServer, StreamConfig, decode_pose, make_session_info, pb
-from coach_backend.stream.grpc_web import (
+from coach_backend.stream.grpc_web_endpoint import (
     add_grpc_web_routes,
     b64decode_chunks,
     decode_frames,

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from coach_backend.stream import PoseStreamServer, StreamConfig, make_session_info
-from coach_backend.stream.grpc_web import add_grpc_web_routes
+from coach_backend.stream.grpc_web_endpoint import add_grpc_web_routes
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = [REPO / "unity_bridge/Runtime/Core/CoachProto.cs", REPO / "tests/csharp/GrpcWebProbe.cs"]

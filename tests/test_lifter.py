@@ -15,7 +15,8 @@ from coach_backend.body import load_body_model
 from coach_backend.body.skeleton import MIRRORED_KEYPOINTS, SMPL_JOINT_NAMES
 from coach_backend.config import OFFLINE_REFINE_STEPS
 from coach_backend.gcssn import Reconstructor, reconstruct_from_keypoints
-from coach_backend.gcssn.adapt import AdaptConfig, adapt_lifter, reprojection_loss
+from coach_backend.gcssn.adapt import AdaptConfig
+from coach_backend.gcssn.adaptation import adapt_lifter, reprojection_loss
 from coach_backend.gcssn.api import DEFAULT_WEIGHTS, NO_VERTICES, load_gcssn
 from coach_backend.gcssn.lifter import (
     KeypointLifter,
@@ -31,11 +32,7 @@ from coach_backend.gcssn.lifter import (
     window_indices,
     window_stride,
 )
-from coach_backend.gcssn.metrics import pa_mpjpe
-from coach_backend.gcssn.refine import fit_lifted_to_keypoints, similarity_aligned
-from coach_backend.gcssn.rotations import rotvec_to_rotmat
-from coach_backend.gcssn.synthetic import SyntheticSource, ViewConfig
-from coach_backend.gcssn.train_lifter import (
+from coach_backend.gcssn.lifter_training import (
     ARM_ROWS,
     HIP_ROWS,
     LEG_ROWS,
@@ -44,18 +41,20 @@ from coach_backend.gcssn.train_lifter import (
     SPINE_ROWS,
     SQUAT_SHARE,
     USER_KEYPOINT_SETS,
-    CameraRanges,
     DetectorNoise,
     KeypointSampler,
-    LifterTrainConfig,
     bent_trunk,
     flexed_legs,
     raised_arms,
-    recipe_configs,
     run_recipe,
     supervised_losses,
     weighted_total,
 )
+from coach_backend.gcssn.metrics import pa_mpjpe
+from coach_backend.gcssn.refine import fit_lifted_to_keypoints, similarity_aligned
+from coach_backend.gcssn.rotations import rotvec_to_rotmat
+from coach_backend.gcssn.synthetic import SyntheticSource, ViewConfig
+from coach_backend.gcssn.train_lifter import CameraRanges, LifterTrainConfig, recipe_configs
 from coach_backend.mocap import load_bvh, retarget
 from coach_backend.mocap.dataset import MotionDataset
 from coach_backend.perception.types import PerceptionConfig, stack

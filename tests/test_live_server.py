@@ -36,7 +36,7 @@ from coach_backend.dashboard import MESSAGE_BYTES, unpack_frame
 from coach_backend.ingest import IngestConfig
 from coach_backend.recorder import read_recording
 from coach_backend.stream import FLAG_VALID, PoseStreamClient, decode_pose, encode_pose, pb
-from coach_backend.stream.grpc_web import decode_frames, encode_frame
+from coach_backend.stream.grpc_web_endpoint import decode_frames, encode_frame
 
 pytestmark = pytest.mark.slow
 

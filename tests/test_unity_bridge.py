@@ -12,10 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from coach_backend.recorder import make_test_recording as rec_vectors
 from coach_backend.recorder import read_recording
+from coach_backend.recorder import reference_recording as rec_vectors
+from coach_backend.recorder.make_test_recording import DEFAULT_DIR as RECORDING_DIR
 from coach_backend.stream.codec import POSE_BYTES, SMPL24_JOINT_NAMES, decode_pose
-from coach_backend.stream.make_test_vectors import DEFAULT_PATH, build_vectors, dumps
+from coach_backend.stream.make_test_vectors import DEFAULT_PATH
+from coach_backend.stream.pose_vectors import build_vectors, dumps
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_TESTS = REPO / "unity_bridge" / "run_tests.sh"
@@ -81,8 +83,8 @@ def test_committed_reference_recording_matches_python_recorder() -> None:
     """The C# recording reader is tested on this file and on what the Python reader says about it
     and its damaged copies: both must be what the current recorder and reader produce."""
     hint = "stale fixture: run `python -m coach_backend.recorder.make_test_recording` and commit"
-    recording = rec_vectors.DEFAULT_DIR / rec_vectors.RECORDING_NAME
-    expected = rec_vectors.DEFAULT_DIR / rec_vectors.EXPECTED_NAME
+    recording = RECORDING_DIR / rec_vectors.RECORDING_NAME
+    expected = RECORDING_DIR / rec_vectors.EXPECTED_NAME
     assert recording.is_file() and expected.is_file(), hint
     fresh = rec_vectors.build_recording()
     assert recording.read_bytes() == fresh, hint
@@ -92,7 +94,7 @@ def test_committed_reference_recording_matches_python_recorder() -> None:
 
 
 def test_reference_recording_covers_what_the_csharp_tests_need() -> None:
-    rec = read_recording(rec_vectors.DEFAULT_DIR / rec_vectors.RECORDING_NAME)
+    rec = read_recording(RECORDING_DIR / rec_vectors.RECORDING_NAME)
     assert rec.complete and len(rec.frames) == rec_vectors.NUM_FRAMES
     firsts = [first for first, _ in rec.infos]
     assert firsts == [0, rec_vectors.SETTLED_SHAPE_AT, rec_vectors.SHAPELESS_INFO_AT]

@@ -8,16 +8,18 @@ on modern numpy. Unpickling here swaps every chumpy class for a small stand-in t
 the pickled state, then reads the array out of it; chumpy itself is never imported.
 """
 
+# numpy is imported where it is used: `--help` answers before it loads.
 from __future__ import annotations
 
 import argparse
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from coach_backend.body.model_paths import SMPL_NEUTRAL_PATH
 
-from coach_backend.body.model import SMPL_NEUTRAL_PATH
+if TYPE_CHECKING:
+    import numpy as np
 
 KEYS = ("v_template", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table", "f")
 
@@ -50,6 +52,8 @@ class _ChumpyFreeUnpickler(pickle.Unpickler):
 
 
 def _to_array(value: Any) -> np.ndarray:
+    import numpy as np
+
     if isinstance(value, _ChumpyStandIn):
         return value.to_array()
     if hasattr(value, "toarray"):  # scipy sparse (J_regressor)
@@ -59,6 +63,8 @@ def _to_array(value: Any) -> np.ndarray:
 
 def read_smpl_pickle(path: Path) -> dict[str, np.ndarray]:
     """The SMPL arrays of a pickle, chumpy-free."""
+    import numpy as np
+
     try:
         with path.open("rb") as handle:
             raw = _ChumpyFreeUnpickler(handle, encoding="latin1").load()
@@ -78,6 +84,8 @@ def read_smpl_pickle(path: Path) -> dict[str, np.ndarray]:
 
 
 def convert(source: Path, target: Path) -> Path:
+    import numpy as np
+
     arrays = read_smpl_pickle(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(target, **arrays)

@@ -3,22 +3,28 @@
 python -m coach_backend.body.figure --out docs/open_body.png
 """
 
+# cv2, numpy, torch and the body model are imported where they are used: `--help` answers
+# before they load.
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
-import torch
-
-from coach_backend.body.model import BodyParams, load_body_model
-from coach_backend.viz import draw_mesh, orthographic
+if TYPE_CHECKING:
+    import numpy as np
 
 LABELS = {0: "beta 1 (stature)", 1: "beta 2 (girth)"}
 
 
 def body_figure(model_path: Path | None = None, size: int = 260) -> np.ndarray:
+    import cv2
+    import numpy as np
+    import torch
+
+    from coach_backend.body.model import BodyParams, load_body_model
+    from coach_backend.viz import draw_mesh, orthographic
+
     body = load_body_model(model_path)
     cells: list[np.ndarray] = []
     row_labels: list[str] = []
@@ -58,6 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/open_body.png"))
     parser.add_argument("--model", type=Path, default=None, help="body file (default: open body)")
     args = parser.parse_args(argv)
+    import cv2
+
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), body_figure(args.model))
     print(f"wrote {args.out}")

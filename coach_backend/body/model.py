@@ -21,6 +21,11 @@ import torch
 from smplx.lbs import batch_rigid_transform, batch_rodrigues, blend_shapes, vertices2joints
 from smplx.utils import Struct
 
+# The files' names and default paths: in a light module, for the body tools' --help.
+from coach_backend.body.model_paths import OPEN_BODY_FILE, SMPL_NEUTRAL_FILE
+from coach_backend.body.model_paths import OPEN_BODY_PATH as OPEN_BODY_PATH
+from coach_backend.body.model_paths import SMPL_DIR as SMPL_DIR
+from coach_backend.body.model_paths import SMPL_NEUTRAL_PATH as SMPL_NEUTRAL_PATH
 from coach_backend.body.skeleton import (
     KEYPOINT_NAMES,
     NUM_BETAS,
@@ -31,13 +36,6 @@ from coach_backend.body.skeleton import (
 from coach_backend.body.smpl_keypoints import smpl_keypoint_regressor
 from coach_backend.resources import model_path, smpl_dir
 
-OPEN_BODY_FILE = "open_body.npz"
-SMPL_NEUTRAL_FILE = "SMPL_NEUTRAL.npz"
-# Defaults as resolved at import; `resolve_model_path` re-reads the environment on each call.
-OPEN_BODY_PATH = model_path(OPEN_BODY_FILE)
-# Where users put real SMPL files (converted with `python -m coach_backend.body.convert_pkl`).
-SMPL_DIR = smpl_dir()
-SMPL_NEUTRAL_PATH = SMPL_DIR / SMPL_NEUTRAL_FILE
 ENV_VAR = "COACH_BODY_MODEL"
 # The body model's name, as `BodyModel.name`, SessionInfo.body_model and recordings give it:
 # clients holding a mesh of one body must not apply betas of another.

@@ -32,7 +32,7 @@ Routes (token: ``Authorization: Bearer <t>`` or ``?token=<t>``; 401 missing/expi
     GET  /api/compare?reference=ID&take=ID  coach/admin of both: DTW time map, take time ->
                                        reference time (422 when the takes cannot be aligned)
     POST /coach.v1.PoseStream/{method} gRPC-Web (HoloLens/Unity): the native gRPC service and
-                                       its auth, for the same sessions (stream/grpc_web.py)
+                                       its auth, for the same sessions (stream/grpc_web_endpoint.py)
     GET  /  /athlete  /live  /replay   the web app (static, bundled three.js)
 
 The access log writes ``?token=`` values redacted (:class:`RedactingAccessLogger`).
@@ -59,7 +59,7 @@ from ..ingest import InvalidOffer
 from ..recorder import RecordingError, ReplayTimeline, read_video_meta, video_paths
 from ..recorder.player import PacedPlayer, as_recorded, shape_key
 from ..stream import pb
-from ..stream.grpc_web import add_grpc_web_routes
+from ..stream.grpc_web_endpoint import add_grpc_web_routes
 from .sessions import (
     CONTROL_ROLES,
     SUMMARY_SUFFIX,
@@ -73,11 +73,11 @@ from .sessions import (
     SessionManager,
     SessionState,
 )
+from .static_dir import STATIC_DIR
 from .wsproto import BadControl, info_json, pack_frame, parse_control
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).parent / "static"
 MANAGER: web.AppKey[SessionManager] = web.AppKey("manager", SessionManager)
 PAGES = {"/": "index.html", "/athlete": "athlete.html", "/live": "live.html",
          "/replay": "replay.html"}  # fmt: skip

@@ -15,22 +15,25 @@ unit beta (J_regressor @ shapedirs), parents (24), shape_scale, counts, byte off
 reshapes the avatar with the session's betas: vertices = positions + shape_dirs . betas.
 """
 
+# numpy, torch and the body model are imported where they are used: `--help` answers before
+# they load.
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from ..body import OPEN_BODY_PATH, BodyParams, load_body_model
-from .app import STATIC_DIR
+from .static_dir import STATIC_DIR
 
 INFLUENCES = 4  # three.js skinning takes 4 bones per vertex
 
 
 def export(out_dir: Path = STATIC_DIR) -> dict[str, object]:
+    import numpy as np
+    import torch
+
+    from ..body import OPEN_BODY_PATH, BodyParams, load_body_model
+
     body = load_body_model(OPEN_BODY_PATH)
     with torch.no_grad():
         rest = body(BodyParams.zeros(1))

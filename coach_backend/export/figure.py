@@ -7,25 +7,19 @@ highest -> draw front and side views.
 python -m coach_backend.export.figure --out docs/export_frame.png
 """
 
+# cv2, numpy and the modules that use them are imported where they are used: `--help`
+# answers before they load.
 from __future__ import annotations
 
 import argparse
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
-
-from coach_backend.mocap import load_bvh, retarget
-from coach_backend.mocap.build_dataset import body_placement
-from coach_backend.recorder import SessionRecorder
 from coach_backend.resources import repo_path
-from coach_backend.stream import encode_poses, make_session_info, pb
-from coach_backend.viz import draw_mesh, orthographic
 
-from .gltf import export_animation_glb
-from .gltf_read import load_glb_rig
-from .motion import load_motion
+if TYPE_CHECKING:
+    import numpy as np
 
 FIXTURE = repo_path("tests", "fixtures", "cmu", "006_15_shot.bvh")
 _T0_US = 1_700_000_000_000_000
@@ -40,6 +34,9 @@ def record_motion(
     betas: np.ndarray | None = None,
 ) -> Path:
     """Write wire-frame poses (T,24,3) / (T,3) at ``times`` (s) as a .coachrec recording."""
+    from coach_backend.recorder import SessionRecorder
+    from coach_backend.stream import encode_poses, make_session_info, pb
+
     blobs = encode_poses(rotvecs, pelvis, True if valid is None else valid)
     with SessionRecorder(path, make_session_info("export-demo", betas=betas)) as rec:
         for i, blob in enumerate(blobs):
@@ -59,6 +56,11 @@ def record_motion(
 def fixture_recording(path: Path, bvh: Path = FIXTURE) -> Path:
     """The CMU fixture as a 30 fps recording in the wire frame (SMPL's y-up frame, facing +z =
     towards the viewer); pelvis scaled to the body as in the mocap dataset."""
+    import numpy as np
+
+    from coach_backend.mocap import load_bvh, retarget
+    from coach_backend.mocap.build_dataset import body_placement
+
     sm = retarget(load_bvh(bvh))
     _, scale, _ = body_placement()
     rotvecs = np.concatenate([sm.global_orient[:, None], sm.body_pose], axis=1)
@@ -67,6 +69,15 @@ def fixture_recording(path: Path, bvh: Path = FIXTURE) -> Path:
 
 def export_frame_figure(size: int = 360) -> tuple[np.ndarray, float]:
     """(BGR image, frame time) of the exported fixture animation."""
+    import cv2
+    import numpy as np
+
+    from coach_backend.viz import draw_mesh, orthographic
+
+    from .gltf import export_animation_glb
+    from .gltf_read import load_glb_rig
+    from .motion import load_motion
+
     with tempfile.TemporaryDirectory() as tmp:
         rec = fixture_recording(Path(tmp) / "shot.coachrec")
         glb = export_animation_glb(Path(tmp) / "shot.glb", load_motion(rec))
@@ -96,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("docs/export_frame.png"))
     args = parser.parse_args(argv)
+    import cv2
+
     image, t = export_frame_figure()
     cv2.imwrite(str(args.out), image)
     print(f"wrote {args.out} (t = {t:.3f} s)")

@@ -6,32 +6,35 @@
 
 from __future__ import annotations
 
+# OpenCV, numpy, torch and the network are imported in the functions that use them: `--help`
+# answers before they load.
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
-import numpy as np
-import torch
-
-from coach_backend.body import BodyParams, load_body_model
-from coach_backend.gcssn.api import DEFAULT_WEIGHTS, Reconstructor, load_gcssn
-from coach_backend.gcssn.synthetic import SyntheticSource, ViewConfig
-from coach_backend.mocap.dataset import load_motion_dataset
-from coach_backend.perception import PerceptionConfig, stack
-from coach_backend.perception.mediapipe_source import MediaPipeDetector
 from coach_backend.resources import data_path
-from coach_backend.viz import draw_mesh, orthographic, perspective
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from coach_backend.gcssn.api import Reconstructor
 
 PREDICTED = (90, 200, 90)  # BGR green
 
 
 def overlay(frame: np.ndarray, vertices_cam: np.ndarray, faces: np.ndarray, camera) -> np.ndarray:
+    from coach_backend.viz import draw_mesh, perspective
+
     projection = perspective(vertices_cam, *camera.intrinsics)
     return draw_mesh(frame.copy(), projection, faces, PREDICTED, alpha=0.55)
 
 
 def side_view(vertices_cam: np.ndarray, faces: np.ndarray, size: int) -> np.ndarray:
     """The prediction seen from the camera's right, y up: shows depth, which 2D can't."""
+    import numpy as np
+
+    from coach_backend.viz import draw_mesh, orthographic
+
     centred = vertices_cam - vertices_cam.mean(0)
     upright = centred * np.array([1.0, -1.0, -1.0])  # camera (y down, z forward) -> y up
     canvas = np.full((size, size, 3), 250, np.uint8)
@@ -39,12 +42,22 @@ def side_view(vertices_cam: np.ndarray, faces: np.ndarray, size: int) -> np.ndar
 
 
 def label(image: np.ndarray, text: str) -> np.ndarray:
+    import cv2
+
     cv2.putText(image, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 2)
     cv2.putText(image, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
     return image
 
 
 def test_frames_row(reconstructor: Reconstructor, dataset: Path, count: int, size: int):
+    import cv2
+    import numpy as np
+    import torch
+
+    from coach_backend.body import BodyParams
+    from coach_backend.gcssn.synthetic import SyntheticSource, ViewConfig
+    from coach_backend.mocap.dataset import load_motion_dataset
+
     body = reconstructor.body
     motion = load_motion_dataset(dataset, "test")
     rows = np.linspace(0, len(motion) - 1, count).astype(int)
@@ -76,6 +89,14 @@ def test_frames_row(reconstructor: Reconstructor, dataset: Path, count: int, siz
 
 
 def photo_row(reconstructor: Reconstructor, photo: Path, height: int) -> np.ndarray:
+    import cv2
+    import numpy as np
+    import torch
+
+    from coach_backend.body import BodyParams
+    from coach_backend.perception import PerceptionConfig, stack
+    from coach_backend.perception.mediapipe_source import MediaPipeDetector
+
     body = reconstructor.body
     image = cv2.imread(str(photo))
     if image is None:
@@ -105,7 +126,8 @@ def photo_row(reconstructor: Reconstructor, photo: Path, height: int) -> np.ndar
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    # None: the shipped lifter, `gcssn.api.DEFAULT_WEIGHTS` (its one home is a torch module).
+    parser.add_argument("--weights", type=Path, default=None)
     parser.add_argument("--dataset", type=Path, default=data_path("cmu_smpl.npz"))
     parser.add_argument(
         "--photo", type=Path, default=Path("../shared/data/media/lunge-barbell-pexels.jpg")
@@ -113,8 +135,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--refine-steps", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("docs/gcssn_results.png"))
     args = parser.parse_args(argv)
+    import cv2
+    import numpy as np
+
+    from coach_backend.body import load_body_model
+    from coach_backend.gcssn.api import DEFAULT_WEIGHTS, Reconstructor, load_gcssn
+
     reconstructor = Reconstructor(
-        load_gcssn(args.weights), load_body_model(), refine_steps=args.refine_steps
+        load_gcssn(args.weights or DEFAULT_WEIGHTS),
+        load_body_model(),
+        refine_steps=args.refine_steps,
     )
     top = test_frames_row(reconstructor, args.dataset, 3, 220)
     bottom = photo_row(reconstructor, args.photo, 330)

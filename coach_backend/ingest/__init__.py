@@ -12,22 +12,36 @@ does the rest). ``PublisherConnection.subscribe_video()`` relays the decoded tra
 ``MediaRelay``) to coaches' ``VideoViewerConnection``s.
 """
 
-from .clock import CaptureClock
-from .config import IceServerConfig, IngestConfig, load_ice_servers
-from .publisher import InvalidOffer, PublisherConnection, PublisherStats, check_offer_sdp
-from .viewer import VideoViewerConnection
-from .worker import LatestFrameWorker, WorkerStats
+from __future__ import annotations
 
-__all__ = [
-    "CaptureClock",
-    "IceServerConfig",
-    "IngestConfig",
-    "InvalidOffer",
-    "LatestFrameWorker",
-    "PublisherConnection",
-    "PublisherStats",
-    "VideoViewerConnection",
-    "WorkerStats",
-    "check_offer_sdp",
-    "load_ice_servers",
-]
+from typing import TYPE_CHECKING
+
+from coach_backend.lazy import lazy_exports
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers
+    from coach_backend.ingest.clock import CaptureClock as CaptureClock
+    from coach_backend.ingest.config import IceServerConfig as IceServerConfig
+    from coach_backend.ingest.config import IngestConfig as IngestConfig
+    from coach_backend.ingest.config import load_ice_servers as load_ice_servers
+    from coach_backend.ingest.publisher import InvalidOffer as InvalidOffer
+    from coach_backend.ingest.publisher import PublisherConnection as PublisherConnection
+    from coach_backend.ingest.publisher import PublisherStats as PublisherStats
+    from coach_backend.ingest.publisher import check_offer_sdp as check_offer_sdp
+    from coach_backend.ingest.viewer import VideoViewerConnection as VideoViewerConnection
+    from coach_backend.ingest.worker import LatestFrameWorker as LatestFrameWorker
+    from coach_backend.ingest.worker import WorkerStats as WorkerStats
+
+# Imported on first use (coach_backend.lazy): a command's --help and the light
+# modules of this package do not pay for the others' imports.
+__getattr__, __dir__, _LAZY = lazy_exports(
+    __name__,
+    {
+        "clock": ("CaptureClock",),
+        "config": ("IceServerConfig", "IngestConfig", "load_ice_servers"),
+        "publisher": ("InvalidOffer", "PublisherConnection", "PublisherStats", "check_offer_sdp"),
+        "viewer": ("VideoViewerConnection",),
+        "worker": ("LatestFrameWorker", "WorkerStats"),
+    },
+)
+
+__all__ = _LAZY  # every public name is a lazy one

@@ -6,16 +6,18 @@
 
 from __future__ import annotations
 
+# numpy, torch and the retargeting are imported in the functions that use them: `--help`
+# answers before they load.
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from tqdm import tqdm
-
-from coach_backend.mocap.bvh import load_bvh
-from coach_backend.mocap.dataset import MotionDataset, save_motion_dataset, split_of
-from coach_backend.mocap.retarget import retarget, smpl_transl
 from coach_backend.resources import data_path
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from coach_backend.mocap.dataset import MotionDataset
 
 DEFAULT_CMU_DIR = Path("../shared/data/mocap/cmu")
 # Hip-joint height of the CC_Base rig above the floor in its T-pose (007_04 frame 0), metres.
@@ -33,6 +35,7 @@ def body_placement(model_path: str | None = None) -> tuple[np.ndarray, float, st
     The scale maps the actor's hip height to the model's pelvis height above its soles, so the
     model's feet meet the floor when the actor's do.
     """
+    import numpy as np
     import torch
 
     from coach_backend.body import BodyParams, load_body_model
@@ -48,6 +51,8 @@ def body_placement(model_path: str | None = None) -> tuple[np.ndarray, float, st
 
 def valid_frames(body_pose: np.ndarray, max_ankle_deg: float = MAX_ANKLE_DEG) -> np.ndarray:
     """(T,) bool: frames without an impossible ankle rotation."""
+    import numpy as np
+
     ankle = np.linalg.norm(body_pose[:, _ANKLES], axis=-1).max(axis=1)
     return np.degrees(ankle) <= max_ankle_deg
 
@@ -55,6 +60,13 @@ def valid_frames(body_pose: np.ndarray, max_ankle_deg: float = MAX_ANKLE_DEG) ->
 def build(
     cmu_dir: Path, fps: float, model_path: str | None = None, max_ankle_deg: float = MAX_ANKLE_DEG
 ) -> tuple[MotionDataset, str, int]:
+    import numpy as np
+    from tqdm import tqdm
+
+    from coach_backend.mocap.bvh import load_bvh
+    from coach_backend.mocap.dataset import MotionDataset
+    from coach_backend.mocap.retarget import retarget, smpl_transl
+
     files = sorted(cmu_dir.glob("*.bvh"))
     if not files:
         raise FileNotFoundError(f"no .bvh files in {cmu_dir}")
@@ -101,6 +113,8 @@ def main(argv: list[str] | None = None) -> None:
         "--max-ankle-deg", type=float, default=MAX_ANKLE_DEG, help="drop frames beyond (glitches)"
     )
     args = ap.parse_args(argv)
+    from coach_backend.mocap.dataset import save_motion_dataset, split_of
+
     ds, model_name, dropped = build(args.cmu_dir, args.fps, args.body_model, args.max_ankle_deg)
     save_motion_dataset(ds, args.out, transl_body_model=model_name)
     n_test = sum(split_of(ds.trials[i]) == "test" for i in ds.trial_index)

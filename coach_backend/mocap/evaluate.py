@@ -11,14 +11,17 @@ fitted to each CMU actor). Bone-direction angles isolate the rotation transfer.
 
 from __future__ import annotations
 
+# numpy and torch are imported in the functions that use them: `--help` answers before they
+# load, and prior.evaluate takes `write_below_marker` from here.
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from coach_backend.mocap.dataset import load_motion_dataset
-from coach_backend.mocap.skeleton import SMPL_JOINT_NAMES
+from coach_backend.body.skeleton import SMPL_JOINT_NAMES
 from coach_backend.resources import data_path
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Joints whose CC and SMPL placements agree best (limb joints).
 LIMB_JOINTS = (1, 2, 4, 5, 7, 8, 16, 17, 18, 19, 20, 21)
@@ -40,6 +43,8 @@ def write_below_marker(path: Path, table: str) -> None:
 
 def similarity_align(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Per-frame best s*R*src + t to dst (Umeyama); src, dst (T,J,3) -> aligned src."""
+    import numpy as np
+
     mu_s, mu_d = src.mean(1, keepdims=True), dst.mean(1, keepdims=True)
     xs, xd = src - mu_s, dst - mu_d
     cov = np.einsum("tji,tjk->tik", xd, xs)
@@ -56,6 +61,7 @@ def body_joints(
     global_orient: np.ndarray, body_pose: np.ndarray, transl: np.ndarray, chunk: int = 2048
 ) -> np.ndarray:
     """Joints (T,24,3) of the project's body model (betas = 0)."""
+    import numpy as np
     import torch
 
     from coach_backend.body import BodyParams, load_body_model
@@ -77,6 +83,8 @@ def body_joints(
 
 def bone_angles_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(T, bones) angle between limb bone directions of two (T,24,3) joint sets."""
+    import numpy as np
+
     out = []
     for p, c in LIMB_BONES:
         u, v = a[:, c] - a[:, p], b[:, c] - b[:, p]
@@ -86,6 +94,10 @@ def bone_angles_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def evaluate(dataset: Path, split: str = "all") -> dict[str, object]:
+    import numpy as np
+
+    from coach_backend.mocap.dataset import load_motion_dataset
+
     ds = load_motion_dataset(dataset, split=split)  # type: ignore[arg-type]
     pred = body_joints(ds.global_orient, ds.body_pose, ds.transl)
     ref = ds.bvh_joints.astype(np.float64)
@@ -107,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--dataset", type=Path, default=data_path("cmu_smpl.npz"))
     ap.add_argument("--out", type=Path, default=None, help="write a markdown table here")
     args = ap.parse_args(argv)
+    import numpy as np
+
     rows = []
     per_joint = {}
     for split in ("all", "test"):

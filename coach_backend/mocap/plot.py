@@ -7,19 +7,18 @@ Uses the committed fixtures (tests/fixtures/cmu), so it runs without ../shared.
 
 from __future__ import annotations
 
+# matplotlib, numpy and torch are imported in the functions that use them: `--help` answers
+# before they load.
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+from coach_backend.body.skeleton import SMPL_PARENTS
+from coach_backend.resources import repo_path
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from coach_backend.mocap.bvh import load_bvh  # noqa: E402
-from coach_backend.mocap.retarget import retarget  # noqa: E402
-from coach_backend.mocap.skeleton import SMPL_PARENTS  # noqa: E402
-from coach_backend.resources import repo_path  # noqa: E402
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
+    import numpy as np
 
 FIXTURES = repo_path("tests", "fixtures", "cmu")
 PANELS = (("007_08_walk.bvh", "walk", (10, 25, 40)), ("006_15_shot.bvh", "jump shot", (30, 50, 62)))
@@ -39,11 +38,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=Path("docs/retarget.png"))
     args = ap.parse_args(argv)
 
+    import matplotlib
     import torch
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
     from coach_backend.body import BodyParams, load_body_model
     from coach_backend.mocap.build_dataset import body_placement
-    from coach_backend.mocap.retarget import smpl_transl
+    from coach_backend.mocap.bvh import load_bvh
+    from coach_backend.mocap.retarget import retarget, smpl_transl
 
     torch.set_num_threads(1)
     body = load_body_model()
@@ -99,6 +103,8 @@ def _heading(global_orient: np.ndarray) -> np.ndarray:
 def _yaw_to_plus_z(fwd: np.ndarray) -> np.ndarray:
     """Rotation about y turning the horizontal part of `fwd` to +z: plotting (x, y) then shows
     the actor from the front (viewer on +z), the actor's left (+x) on the viewer's right."""
+    import numpy as np
+
     a = -np.arctan2(fwd[0], fwd[2])
     c, s = np.cos(a), np.sin(a)
     return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])

@@ -21,6 +21,8 @@ models (`coach_backend.resources`). Training code uses `load_detector_offsets` +
 
 from __future__ import annotations
 
+# numpy, torch and the renderer are imported in the functions that use them: the command's
+# `--help` answers before they load, and the training command reads DEFAULT_PATH from here.
 import argparse
 import json
 import math
@@ -28,14 +30,14 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, Any
 
 from coach_backend.body.skeleton import KEYPOINT_NAMES, NUM_JOINTS, NUM_KEYPOINTS
-from coach_backend.perception.render import MEDIAPIPE_MISSING
 from coach_backend.resources import data_path, model_path, source_root
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
 
 DEFAULT_PATH = model_path("mediapipe_keypoint_offsets.json")
 DEFAULT_DATASET = data_path("cmu_smpl.npz")
@@ -101,6 +103,8 @@ _MEDIAN_TO_SIGMA = 1.0 / math.sqrt(2.0 * math.log(2.0))
 def load_detector_offsets(path: str | Path = DEFAULT_PATH) -> tuple[np.ndarray, np.ndarray]:
     """(anchor joint per keypoint (23,) int64, offsets (23, 3) float32 metres in that joint's
     local frame) from the JSON this module writes."""
+    import numpy as np
+
     data = json.loads(Path(path).read_text())
     anchors = np.asarray(data["anchor_joints"], dtype=np.int64)
     offsets = np.asarray(data["offsets_m"], dtype=np.float32)
@@ -120,6 +124,9 @@ def apply_detector_offsets(
     """Body keypoints (B, 23, 3) -> where MediaPipe would put them: each moved by its offset
     rotated with its anchor joint's global rotation (`BodyOutput.joint_transforms`, (B, 24, 4, 4),
     same frame as the keypoints). Differentiable in keypoints and transforms."""
+    import numpy as np
+    import torch
+
     idx = torch.as_tensor(np.asarray(anchors), dtype=torch.long, device=keypoints.device)
     off = torch.as_tensor(np.asarray(offsets), dtype=keypoints.dtype, device=keypoints.device)
     rot = joint_transforms[:, idx, :3, :3].to(keypoints.dtype)  # (B, 23, 3, 3)
@@ -129,6 +136,8 @@ def apply_detector_offsets(
 # ---- estimation ---------------------------------------------------------------------------------
 def projection_jacobian(points_cam: np.ndarray, fx: float, fy: float) -> np.ndarray:
     """(..., 3) camera-frame points -> (..., 2, 3) derivative of the pinhole pixel position."""
+    import numpy as np
+
     x, y, z = points_cam[..., 0], points_cam[..., 1], points_cam[..., 2]
     zero = np.zeros_like(z)
     return np.stack(
@@ -162,6 +171,8 @@ def fit_offset(
     every frame counts by its fraction of the body, not by how close the camera was).
     Each refit leaves out the `trim` fraction with the largest residuals of the previous fit
     (why: left/right swaps and lost limbs are gross errors, not Gaussian noise)."""
+    import numpy as np
+
     a = np.einsum("nij,njk->nik", jacobians, rotations)
     b = np.asarray(residuals, dtype=np.float64)
     if scale is not None:
@@ -193,10 +204,14 @@ class Observations:
     seconds: np.ndarray  # () wall time it took to render and detect them
 
     def save(self, path: Path) -> None:
+        import numpy as np
+
         np.savez_compressed(path, **self.__dict__)
 
     @classmethod
     def load(cls, path: Path) -> Observations:
+        import numpy as np
+
         with np.load(path) as f:
             return cls(**{k: f[k] for k in cls.__dataclass_fields__})
 
@@ -207,6 +222,8 @@ def render_and_detect(
     """Shaded 640x480 renders of random `split` poses, shapes and views (whole body in frame),
     each run through MediaPipe Pose (static image mode, full model)."""
     import mediapipe as mp
+    import numpy as np
+    import torch
     from tqdm import tqdm
 
     from coach_backend.body import load_body_model
@@ -297,6 +314,8 @@ def stature_m(body: Any, betas: torch.Tensor) -> torch.Tensor:
 def mediapipe_points(obs: Observations) -> tuple[np.ndarray, np.ndarray]:
     """(F, 23, 2) MediaPipe pixels in keypoint order and (F, 23) mask of usable ones (detected,
     visibility >= VISIBILITY_MIN, a BlazePose counterpart exists)."""
+    import numpy as np
+
     from coach_backend.perception.mediapipe_source import MEDIAPIPE_TO_SURFACE
 
     f = len(obs.keypoints)
@@ -313,6 +332,8 @@ def mediapipe_points(obs: Observations) -> tuple[np.ndarray, np.ndarray]:
 
 def project(points: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
     """(F, K, 3) camera-frame points with per-frame (F, 4) intrinsics -> (F, K, 2) pixels."""
+    import numpy as np
+
     fx, fy, cx, cy = (intrinsics[:, i, None] for i in range(4))
     return np.stack(
         [fx * points[..., 0] / points[..., 2] + cx, fy * points[..., 1] / points[..., 2] + cy], -1
@@ -322,6 +343,8 @@ def project(points: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
 def moved_keypoints(obs: Observations, anchors: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Observations' body keypoints moved to MediaPipe's definitions (numpy twin of
     `apply_detector_offsets` for the rotations stored in `Observations`)."""
+    import numpy as np
+
     return obs.keypoints + np.einsum("fkij,kj->fki", obs.rotations[:, anchors], offsets)
 
 
@@ -331,6 +354,10 @@ def fit_all(obs: Observations) -> dict[str, Any]:
     A mirror pair (left/right) takes the same candidate, and a candidate other than the default
     only when it lowers the pair's trimmed RMS residual by more than `ANCHOR_SWITCH_GAIN` (why:
     candidates often differ by noise only, and a lifter is better served by symmetric rules)."""
+    import numpy as np
+
+    from coach_backend.perception.render import MEDIAPIPE_MISSING
+
     mp_px, ok = mediapipe_points(obs)
     body_px = project(obs.keypoints, obs.intrinsics)
     counts = ok.sum(axis=0)
@@ -388,6 +415,8 @@ def fit_all(obs: Observations) -> dict[str, Any]:
 
 def distances_pct(obs: Observations, keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(F, 23) 2D distance MediaPipe - projected keypoints in % of body height, (F, 23) usable."""
+    import numpy as np
+
     mp_px, ok = mediapipe_points(obs)
     d = np.linalg.norm(mp_px - project(keypoints, obs.intrinsics), axis=-1)
     return 100.0 * d / obs.height_px[:, None], ok
@@ -395,6 +424,10 @@ def distances_pct(obs: Observations, keypoints: np.ndarray) -> tuple[np.ndarray,
 
 def validate(obs: Observations, anchors: np.ndarray, offsets: np.ndarray) -> dict[str, Any]:
     """Median 2D distance (% of body height) before/after the offsets, per keypoint and group."""
+    import numpy as np
+
+    from coach_backend.perception.render import MEDIAPIPE_MISSING
+
     before, ok = distances_pct(obs, obs.keypoints)
     after, _ = distances_pct(obs, moved_keypoints(obs, anchors, offsets))
 
@@ -434,6 +467,9 @@ def main(argv: list[str] | None = None) -> None:
         help="directory to cache renders' detections in (fit.npz, holdout.npz); reused if present",
     )
     args = parser.parse_args(argv)
+    import numpy as np
+    import torch
+
     torch.set_num_threads(1)
     start = time.time()
 

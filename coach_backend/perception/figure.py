@@ -11,17 +11,16 @@ convention, with its projected keypoints, silhouette and box. Bottom row: the tw
 
 from __future__ import annotations
 
+# OpenCV, numpy, torch and MediaPipe are imported in the functions that use them: `--help`
+# answers before they load.
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cv2
-import numpy as np
-import torch
-from scipy.spatial.transform import Rotation
+if TYPE_CHECKING:
+    import numpy as np
 
-from coach_backend.perception.mediapipe_source import MediaPipeDetector
-from coach_backend.perception.types import Camera, PerceptionConfig, Representation
+    from coach_backend.perception.types import Camera, Representation
 
 # COCO-style limbs over the 23 surface keypoints, for drawing.
 SKELETON: tuple[tuple[int, int], ...] = (
@@ -33,6 +32,10 @@ SKELETON: tuple[tuple[int, int], ...] = (
 def lunge_params(batch: int = 1) -> Any:
     """Hand-set SMPL rotations: left (front) knee ~90 deg, right (back) knee near the floor,
     hands up at the bar behind the neck, seen from behind (body faces away from the camera)."""
+    import numpy as np
+    import torch
+    from scipy.spatial.transform import Rotation
+
     from coach_backend.body import BodyParams
 
     p = BodyParams.zeros(batch)
@@ -59,6 +62,8 @@ def place_in_view(
 ) -> None:
     """Set `params.transl` so the body's *projected* bounding box is centred on `centre_px` and
     `height_px` tall (a few fixed-point steps: perspective shifts near parts off-centre)."""
+    import torch
+
     params.transl[0] = torch.tensor([0.0, 0.0, 4.0])
     for _ in range(4):
         with torch.no_grad():
@@ -76,6 +81,9 @@ def place_in_view(
 
 def draw_frame(image: np.ndarray, rep: Representation, tint: tuple[int, int, int]) -> np.ndarray:
     """Silhouette (back in the frame) tinted, keypoints + skeleton, crop box."""
+    import cv2
+    import numpy as np
+
     out = image.copy()
     if rep.silhouette is not None:
         inv = np.linalg.inv(rep.box.affine())[:2]
@@ -103,6 +111,9 @@ def draw_frame(image: np.ndarray, rep: Representation, tint: tuple[int, int, int
 
 def draw_crop(rep: Representation, scale: int = 4) -> np.ndarray:
     """The representation itself: silhouette (grey) + keypoints, upscaled for viewing."""
+    import cv2
+    import numpy as np
+
     r = rep.resolution
     sil = rep.silhouette if rep.silhouette is not None else np.zeros((r, r), np.float32)
     img = cv2.resize((sil * 200 + 30).astype(np.uint8), (r * scale, r * scale),
@@ -124,12 +135,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--width", type=int, default=640, help="photo downscaled to this width")
     args = ap.parse_args(argv)
 
+    import cv2
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from coach_backend.perception.mediapipe_source import MediaPipeDetector
     from coach_backend.perception.render import BodyRenderer
+    from coach_backend.perception.types import Camera, PerceptionConfig
 
     photo = cv2.imread(str(args.image))
     if photo is None:

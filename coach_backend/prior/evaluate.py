@@ -6,30 +6,31 @@
 
 from __future__ import annotations
 
+# matplotlib, numpy, torch and the prior are imported in the functions that use them: `--help`
+# answers before they load.
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+from coach_backend.resources import data_path
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+if TYPE_CHECKING:
+    import numpy as np
 
-from coach_backend.mocap.dataset import load_motion_dataset  # noqa: E402
-from coach_backend.mocap.evaluate import write_below_marker  # noqa: E402
-from coach_backend.prior.model import POSE_PRIOR_PATH, PosePrior  # noqa: E402
-from coach_backend.prior.poses import UNNATURAL_FAMILIES, unnatural_poses  # noqa: E402
-from coach_backend.resources import data_path  # noqa: E402
+    from coach_backend.prior.model import PosePrior
 
 
 def _nll(prior: PosePrior, pose: np.ndarray, hinge: bool = True) -> np.ndarray:
+    import torch
+
     with torch.no_grad():
         return prior.nll(torch.as_tensor(pose, dtype=torch.float32), hinge=hinge).numpy()
 
 
 def _auc(bad: np.ndarray, good: np.ndarray) -> float:
     """P(broken pose scores worse than a natural one)."""
+    import numpy as np
+
     ranks = np.searchsorted(np.sort(good), bad)
     return float(ranks.mean() / len(good))
 
@@ -37,13 +38,26 @@ def _auc(bad: np.ndarray, good: np.ndarray) -> float:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--dataset", type=Path, default=data_path("cmu_smpl.npz"))
-    ap.add_argument("--prior", type=Path, default=POSE_PRIOR_PATH)
+    # None: the shipped prior, `prior.model.POSE_PRIOR_PATH` (its one home is a torch module).
+    ap.add_argument("--prior", type=Path, default=None)
     ap.add_argument("--fig", type=Path, default=Path("docs/pose_prior_hist.png"))
     ap.add_argument("--out", type=Path, default=None, help="markdown table")
     args = ap.parse_args(argv)
+    import matplotlib
+    import numpy as np
+    import torch
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from coach_backend.mocap.dataset import load_motion_dataset
+    from coach_backend.mocap.evaluate import write_below_marker
+    from coach_backend.prior.model import POSE_PRIOR_PATH, PosePrior
+    from coach_backend.prior.poses import UNNATURAL_FAMILIES, unnatural_poses
+
     torch.set_num_threads(1)
 
-    prior = PosePrior.load(args.prior)
+    prior = PosePrior.load(args.prior or POSE_PRIOR_PATH)
     train = load_motion_dataset(args.dataset, "train").body_pose
     test = load_motion_dataset(args.dataset, "test").body_pose
     rng = np.random.default_rng(0)

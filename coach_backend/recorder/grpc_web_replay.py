@@ -6,6 +6,8 @@ Lives in the recorder package, not in ``stream``: the recorder sits above the st
 hubs), so the stream never imports it. The server itself is ``stream.grpc_web.run_standalone``.
 """
 
+# The server and the replay (gRPC, numpy) are imported once the arguments are parsed: `--help`
+# answers before they load.
 from __future__ import annotations
 
 import argparse
@@ -13,8 +15,6 @@ import secrets
 from pathlib import Path
 
 from ..stream.grpc_web import add_standalone_arguments, run_standalone
-from ..stream.server import PoseStreamServer
-from .replay import ReplayThread, recorded_session_info
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--recording", type=Path, required=True, help=".coachrec to replay")
     add_standalone_arguments(parser)
     args = parser.parse_args(argv)
+    from ..stream.server import PoseStreamServer
+    from .replay import ReplayThread, recorded_session_info
 
     token = args.token or secrets.token_urlsafe(16)
     server = PoseStreamServer()  # sessions only; the native gRPC port is not started here

@@ -15,6 +15,8 @@ Disk use at 640x480, 30 fps: see docs/live_server.md (``python -m coach_backend.
 measure examples/walk_shot.mp4``).
 """
 
+# PyAV is imported where it is used (once per recorder, by its encoder thread; not per frame):
+# `--help` answers before it loads, and importing the recorder package stays light.
 from __future__ import annotations
 
 import argparse
@@ -26,9 +28,10 @@ import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import av
+if TYPE_CHECKING:
+    import av
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,8 @@ class VideoRecorder:
 
     # -- encoder thread --
     def _run(self) -> None:
+        import av
+
         container: Any = None
         stream: Any = None
         origin_us = last_us = 0
@@ -156,6 +161,8 @@ class VideoRecorder:
                     container.close()
 
     def _open(self, frame: av.VideoFrame, origin_us: int) -> tuple[Any, Any]:
+        import av
+
         width, height = frame.width - frame.width % 2, frame.height - frame.height % 2
         # The sidecar first: a video without its origin could not be lined up with the poses.
         tmp = self.meta_path.with_suffix(".tmp")
@@ -181,6 +188,8 @@ def _join_with_timeout(q: queue.Queue[Any], timeout: float) -> None:
 
 def read_video_times(path: Path) -> list[int]:
     """Presentation times (microseconds from ``origin_us``) of every decodable frame."""
+    import av
+
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         return [
@@ -192,6 +201,8 @@ def read_video_times(path: Path) -> list[int]:
 
 def measure(clip: Path, out: Path, minutes: float = 1.0) -> dict[str, float]:
     """Record ``clip`` (looped to ``minutes`` at its own rate) as a session would; bytes/min."""
+    import av
+
     with av.open(str(clip)) as container:
         src = container.streams.video[0]
         fps = float(src.average_rate or NOMINAL_FPS)

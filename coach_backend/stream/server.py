@@ -217,7 +217,7 @@ class PoseStreamServer:
             },
         )
 
-    # -- transport-neutral auth and limits (shared by native gRPC and gRPC-Web, grpc_web.py) --
+    # -- transport-neutral auth and limits (native gRPC and gRPC-Web, grpc_web_endpoint.py) --
     def sessions_for(self, token: str) -> list[pb.SessionInfo]:
         """SessionInfos of the sessions that ``token`` unlocks (ListSessions): all of them for
         the admin token; :class:`StreamError` PERMISSION_DENIED for a token that unlocks none
