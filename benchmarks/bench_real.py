@@ -575,6 +575,9 @@ class Model:
     reconstructor: object  # coach_backend.gcssn.api.Reconstructor
     resolution: int
     alternate_input: bool = False  # the network fed the input its card does not choose
+    # Also scored on the reference's own 2D, as `reconstruct_from_keypoints` runs it: the
+    # networks as shipped and mirror-averaged, not per-clip adapted copies nor other inputs.
+    given_2d: bool = True
     smoothed: bool = False  # zero-phase smoothing over each clip, as the replay CLI writes
     settle_steps: int = 0  # ...then this many fit steps back onto the keypoints
 
@@ -621,6 +624,7 @@ def load_models(
                         ),
                         int(rec.resolution),
                         alternate_input=True,
+                        given_2d=False,
                     )  # fmt: skip
                 )
             if steps and isinstance(rec.net, KeypointLifter):
@@ -652,6 +656,7 @@ def load_models(
                         other,
                         int(rec.resolution),
                         alternate_input=True,
+                        given_2d=False,
                     )  # fmt: skip
                 )
     return models, skipped
@@ -707,7 +712,7 @@ def adapted_models(
         frames = sum(len(p) for p in by_res[model.resolution].values())
         timings[f"ms/{name}"] = (time.perf_counter() - tm) * 1000.0 / frames
         label = f"{model.label} + {steps}-step test-time adaptation on the clip"
-        out.append(Model(name, label, model.reconstructor, model.resolution))
+        out.append(Model(name, label, model.reconstructor, model.resolution, given_2d=False))
         print(f"model {name}: {timings[f'ms/{name}']:.2f} ms/frame", flush=True)
     return out
 
@@ -732,6 +737,7 @@ def smoothed_models(models: Sequence[Model], settle_steps: int) -> list[Model]:
             m.reconstructor,
             m.resolution,
             alternate_input=m.alternate_input,
+            given_2d=m.given_2d,
             smoothed=True,
             settle_steps=settle_steps,
         )
@@ -1690,14 +1696,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     timings["models"] = time.perf_counter() - t0
     constant, constant_what = mean_pose_keypoints(args.dataset)
 
-    # The given-2D rows: each network as `reconstruct_from_keypoints` runs it (adapted copies
-    # are per clip of MediaPipe input, and the 2D-only views are what this path is already),
-    # with and without mirror averaging (the API's default is in its signature).
-    given_2d_models = [
-        m
-        for m in models
-        if (not m.alternate_input or "mirror" in m.name) and "_adapted" not in m.name
-    ]
+    # The given-2D rows (`Model.given_2d`): each network as `reconstruct_from_keypoints` runs
+    # it, with and without mirror averaging (the API's default is in its signature).
+    given_2d_models = [m for m in models if m.given_2d]
     views = []
     for clip in clips:
         if clip.trial is None:
