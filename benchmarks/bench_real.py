@@ -73,6 +73,8 @@ LIMB_EDGES = (
     (0, 1), (0, 2), (2, 4), (1, 3), (3, 5), (0, 6), (1, 7), (6, 7), (6, 8), (8, 10), (7, 9),
     (9, 11),
 )  # fmt: skip
+# Its 8 limb bones: upper arms, forearms, thighs, shins.
+LIMB_BONES = ((0, 2), (2, 4), (1, 3), (3, 5), (6, 8), (8, 10), (7, 9), (9, 11))
 MIN_CONF = 0.5  # detector confidence at which a 2D keypoint counts as seen
 # A well-triangulated reference frame: every point seen consistently by >= 3 of the 4 views (two
 # near-parallel views fix depth poorly) and every skeleton edge within 20 % of its median length
@@ -80,6 +82,11 @@ MIN_CONF = 0.5  # detector confidence at which a 2D keypoint counts as seen
 WELL_MIN_VIEWS = 3
 WELL_EDGE_TOLERANCE = 0.2
 PCK_FRACTION = 0.05  # PCK threshold as a fraction of the person's image height
+# "What the reference hides": the reference low-passed in time at this cutoff (zero phase,
+# 4th-order Butterworth), as Pose2Sim filters its own triangulations (6 Hz is its default).
+REFERENCE_FILTER_HZ = 6.0
+# The joints whose depth behind the trunk MediaPipe's visibility is compared with.
+VISIBILITY_JOINTS = ("elbow", "wrist", "knee", "ankle")
 
 WHEELS = (  # (PyPI name, version, the folder of the wheel we need)
     ("pose2sim", "0.10.49", "Pose2Sim/Demo_Batch/"),
@@ -970,6 +977,8 @@ class View3D:
     pelvis: dict[str, np.ndarray] = field(default_factory=dict)
     aligned_inputs: dict[str, np.ndarray] = field(default_factory=dict)  # row -> (N,12,3)
     given_2d_pa: dict[str, np.ndarray] = field(default_factory=dict)  # row -> (N,) mm
+    fps: float = 60.0
+    conf: np.ndarray | None = None  # (N,12) the detector's visibility of the 12 points
 
 
 MEDIAPIPE_ROW = "MediaPipe world landmarks"
@@ -1000,6 +1009,7 @@ def evaluate_view(
     frames = np.flatnonzero(ok)
     target = camera.to_camera(reference.points[frames])
     view = View3D(clip.name, frames, target, det_res, reference.well_triangulated()[frames])
+    view.conf = perception.conf[frames][:, list(LIMB)]
     rows = {name: pred[frames][:, list(LIMB)] for name, pred in predictions.items()}
     rows[MEDIAPIPE_ROW] = world[frames]
     for name, points in rows.items():
@@ -1280,6 +1290,99 @@ def _pooled(values: Sequence[np.ndarray]) -> float:
     return float(v.mean()) if v.size else float("nan")
 
 
+def filtered_target(view: View3D, cutoff_hz: float = REFERENCE_FILTER_HZ) -> np.ndarray:
+    """The view's reference low-passed in time over its evaluated frames (the frames left out
+    between them interpolated linearly first); unchanged when too short to filter."""
+    from scipy.signal import butter, filtfilt
+
+    span = np.arange(view.frames[0], view.frames[-1] + 1) if len(view.frames) else view.frames
+    if len(span) < 16:
+        return view.target
+    flat = view.target.reshape(len(view.frames), -1)
+    dense = np.stack([np.interp(span, view.frames, column) for column in flat.T], axis=1)
+    b, a = butter(4, cutoff_hz / (view.fps / 2))
+    smooth = filtfilt(b, a, dense, axis=0, padlen=min(15, len(span) - 1))
+    return smooth[view.frames - view.frames[0]].reshape(view.target.shape)
+
+
+def limb_length_sd(points: np.ndarray) -> float:
+    """Median over the 8 limb bones (upper arms, forearms, thighs, shins) of each bone's length
+    SD over the frames, mm: a body's bones keep their length, so this is noise."""
+    lengths = np.linalg.norm(points[:, [a for a, _ in LIMB_BONES]]
+                             - points[:, [b for _, b in LIMB_BONES]], axis=-1)  # fmt: skip
+    return float(np.median(lengths.std(axis=0)) * 1000)
+
+
+def reference_noise_lines(run: Run, labels: dict[str, str]) -> list[str]:
+    """How noisy the reference is and how much that moves the rows and their ratio to
+    MediaPipe; and whether MediaPipe's visibility tells depth the first model does not know."""
+    rows = figure_rows(run)
+    first = run.models[0].name
+    replay = next(  # the first model's replay path (its fit, smoothed), else the model itself
+        (m.name for m in run.models if m.smoothed and m.name.startswith(f"{first}_fit")), first
+    )
+    lines = ["## What the reference hides", ""]
+    trials = sorted({v.clip.split("/")[1] for v in run.views})
+    sd = {t: [limb_length_sd(v.target) for v in run.views if f"/{t}/" in v.clip] for t in trials}
+    ours = [limb_length_sd(np.asarray(v.aligned_inputs[replay])) for v in run.views]
+    lines.append(
+        "Bone lengths over time (SD over the frames, median of the 8 limb bones, mm; a body's are "
+        "constant, so this is noise): the reference "
+        + ", ".join(f"{t} {_fmt(float(np.median(sd[t])), 0)}" for t in trials)
+        + f"; {labels[replay]} {_fmt(float(np.median(ours)), 0)}."
+    )
+    lines.append("")
+    lines.append(f"The same rows against the reference low-passed in time ({REFERENCE_FILTER_HZ:g} "
+                 "Hz, zero phase, as Pose2Sim filters its triangulations): if the reference's "
+                 "frame-to-frame noise were what keeps the ratio to MediaPipe up, it would move.")  # fmt: skip
+    lines.append("")
+    lines.append("| method | PA-MPJPE | / MediaPipe | PA-MPJPE, filtered reference | / MediaPipe |")
+    lines.append("| --- | --- | --- | --- | --- |")
+    filtered = [filtered_target(v) for v in run.views]
+    raw = {r: _pooled([v.pa[r] for v in run.views]) for r in rows}
+    smooth = {r: _pooled([pa_mpjpe(np.asarray(v.aligned_inputs[r], np.float64), t)
+                          for v, t in zip(run.views, filtered, strict=True)]) for r in rows}  # fmt: skip
+    for r in rows:
+        lines.append(f"| {labels[r]} | {_fmt(raw[r])} | {_fmt(raw[r] / raw[MEDIAPIPE_ROW], 3)} | "
+                     f"{_fmt(smooth[r])} | {_fmt(smooth[r] / smooth[MEDIAPIPE_ROW], 3)} |")  # fmt: skip
+    lines.append("")
+    if all(v.conf is not None for v in run.views):
+        lines.append(
+            "MediaPipe's visibility against depth (correlation over the view-frames). Depth = how "
+            "far behind the trunk (mean of shoulders and hips) a point is in the reference; "
+            f"residual = the reference's depth minus that of {labels[replay]}. A visibility that "
+            "tracks depth but not the residual carries nothing the lifter has not already read "
+            "from the 2D."
+        )
+        lines.append("")
+        lines.append(
+            "| keypoint | share with visibility < 0.5 | visibility vs depth | visibility vs residual |"
+        )
+        lines.append("| --- | --- | --- | --- |")
+        conf = np.concatenate([v.conf for v in run.views])
+        trunk = [
+            LIMB_NAMES.index(n)
+            for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+        ]
+
+        def depth(points: np.ndarray) -> np.ndarray:
+            return points[..., 2] - points[:, trunk, 2].mean(axis=1, keepdims=True)
+
+        ref = np.concatenate([depth(v.target) for v in run.views])
+        est = np.concatenate(
+            [depth(np.asarray(v.aligned_inputs[replay], np.float64)) for v in run.views]
+        )
+        for j, name in enumerate(LIMB_NAMES):
+            if not name.endswith(VISIBILITY_JOINTS) or conf[:, j].std() < 1e-3:
+                continue
+            c = conf[:, j]
+            lines.append(f"| {name} | {_fmt(float((c < MIN_CONF).mean()) * 100, 0)} % | "
+                         f"{_fmt(float(np.corrcoef(c, ref[:, j])[0, 1]), 2)} | "
+                         f"{_fmt(float(np.corrcoef(c, ref[:, j] - est[:, j])[0, 1]), 2)} |")  # fmt: skip
+        lines.append("")
+    return lines
+
+
 def write_report(run: Run, args: argparse.Namespace, out: Path, skipped: Sequence[str]) -> str:
     lines: list[str] = []
     add = lines.append
@@ -1412,6 +1515,7 @@ def write_report(run: Run, args: argparse.Namespace, out: Path, skipped: Sequenc
             pa = _pooled([v.pa[row][v.well] for v in run.views])
             add(f"| {labels[row]} | {_fmt(pa)} | {_fmt(pa / mp_well, 2)} |")
         add("")
+        lines.extend(reference_noise_lines(run, labels))
         add("Per view, PA-MPJPE / pelvis-aligned MPJPE (mm):")
         add("")
         add(
@@ -1707,6 +1811,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         camera = cameras[clip.trial][clip.view]
         views.append(evaluate_view(clip, camera, references[clip.trial], perceptions[clip.name],
                                    preds, constant, args.detection_threshold))  # fmt: skip
+        views[-1].fps = fps[clip.name]
         given_2d_scores(views[-1], camera, noses[clip.trial], given_2d_models, fps[clip.name])
     errors_2d = {
         m.name: {

@@ -170,6 +170,38 @@ def test_well_triangulated_frames_need_three_views_and_steady_edges() -> None:
     assert ref.well_triangulated().tolist() == [True, False, True, False, True]
 
 
+def _walking_reference(frames: int = 100, fps: float = 60.0) -> np.ndarray:
+    """A rigid 12-point skeleton swaying at 1 Hz: (T,12,3) metres, bones of constant length."""
+    rng = np.random.default_rng(0)
+    rest = rng.normal(0.0, 0.3, (12, 3))
+    t = np.arange(frames) / fps
+    angle = 0.4 * np.sin(2 * np.pi * 1.0 * t)
+    c, s = np.cos(angle), np.sin(angle)
+    rot = np.zeros((frames, 3, 3))
+    rot[:, 0, 0], rot[:, 0, 2], rot[:, 1, 1], rot[:, 2, 0], rot[:, 2, 2] = c, s, 1, -s, c
+    return np.einsum("tij,kj->tki", rot, rest) + np.array([0.0, 0.0, 3.0])
+
+
+def test_filtered_reference_removes_jitter_not_motion() -> None:
+    truth = _walking_reference()
+    noisy = truth + np.random.default_rng(1).normal(0.0, 0.02, truth.shape)
+    frames = np.delete(np.arange(100), [40, 41, 70])  # frames left out are bridged
+    view = br.View3D("pose2sim/Trial_1/cam01", frames, noisy[frames], np.zeros(100),
+                     np.ones(len(frames), bool), fps=60.0)  # fmt: skip
+    filtered = br.filtered_target(view, cutoff_hz=6.0)
+    error = lambda x: np.linalg.norm(x - truth[frames], axis=-1).mean()  # noqa: E731
+    assert error(filtered) < 0.5 * error(noisy[frames])  # jitter gone...
+    clean = br.View3D("c", frames, truth[frames], np.zeros(100), np.ones(len(frames), bool))
+    assert error(br.filtered_target(clean, cutoff_hz=6.0)) < 0.002  # ...a 1 Hz sway kept
+
+
+def test_limb_length_sd_is_zero_for_a_rigid_body_and_grows_with_noise() -> None:
+    truth = _walking_reference()
+    assert br.limb_length_sd(truth) < 1e-6
+    noisy = truth + np.random.default_rng(2).normal(0.0, 0.02, truth.shape)
+    assert 15.0 < br.limb_length_sd(noisy) < 40.0  # mm: 2 cm per point, two points per bone
+
+
 def test_relative_errors_2d_hand_made() -> None:
     # Frame 0: confident keypoints at y = 100, 300, 200 (height 200 px); errors 5, 20, ignored
     # (low confidence), and a missing prediction (counts as a miss). Frame 1: nothing seen.
