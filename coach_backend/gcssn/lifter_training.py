@@ -538,6 +538,9 @@ def weighted_total(terms: dict[str, torch.Tensor], config: LifterTrainConfig) ->
 
 
 class LifterTrainer(ResumableTraining):
+    warmup_divisor = 50
+    lr_floor = 0.01
+
     def __init__(self, config: LifterTrainConfig) -> None:
         self.config = config
         torch.set_num_threads(config.threads)
@@ -588,13 +591,6 @@ class LifterTrainer(ResumableTraining):
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.step = 0
         self.history: list[dict[str, float]] = []
-
-    def _lr_factor(self, step: int) -> float:
-        warmup = max(1, self.config.steps // 50)
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, self.config.steps - warmup))
-        return 0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * progress))
 
     def losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return supervised_losses(self.net, self.body, batch)

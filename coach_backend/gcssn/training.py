@@ -112,8 +112,12 @@ def _cat_reps(items: list[RepresentationBatch]) -> RepresentationBatch:
 
 class ResumableTraining:
     """Atomic checkpoints and resumption for a trainer holding `config.out`, `net`,
-    `optimizer`, `scheduler`, `step`, `history` and `rng` (both GC-SSN trainers)."""
+    `optimizer`, `scheduler`, `step`, `history` and `rng` (both GC-SSN trainers), and their
+    learning-rate schedule: linear warm-up over `config.steps // warmup_divisor` steps, then
+    cosine decay to `lr_floor` of the peak."""
 
+    warmup_divisor: int
+    lr_floor: float
     config: Any
     net: torch.nn.Module
     optimizer: torch.optim.Optimizer
@@ -144,6 +148,15 @@ class ResumableTraining:
         )
         tmp.replace(self.checkpoint_path)  # atomic: a kill mid-write keeps the last checkpoint
 
+    def _lr_factor(self, step: int) -> float:
+        """A pure function of the step and the *current* step budget, so a resumed run may be
+        given more steps than the run that wrote the checkpoint."""
+        warmup = max(1, self.config.steps // self.warmup_divisor)
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, self.config.steps - warmup))
+        return self.lr_floor + (1.0 - self.lr_floor) * 0.5 * (1 + np.cos(np.pi * progress))
+
     def try_resume(self) -> bool:
         if not self.checkpoint_path.is_file():
             return False
@@ -162,6 +175,9 @@ class Trainer(ResumableTraining):
     """Owns the network, optimiser, data and checkpoints. `motion` (world-frame
     global_orient (N,3), body_pose (N,23,3)) defaults to the train split of `config.dataset`."""
 
+    warmup_divisor = 20
+    lr_floor = 0.02
+
     def __init__(
         self, config: TrainConfig, motion: tuple[np.ndarray, np.ndarray] | None = None
     ) -> None:
@@ -178,8 +194,6 @@ class Trainer(ResumableTraining):
         self.noise = NoiseConfig()
         self.net = GCSSN(NetworkConfig(resolution=config.resolution))
         self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=1e-4)
-        # A pure function of the step and the *current* step budget, so a resumed run may
-        # be given more steps than the run that wrote the checkpoint.
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         rest = self.body(BodyParams.zeros(1))
         # ~250 body points spread over the surface for the silhouette term.
@@ -189,13 +203,6 @@ class Trainer(ResumableTraining):
         self.weights = LossWeights()
         self.step = 0
         self.history: list[dict[str, float]] = []
-
-    def _lr_factor(self, step: int) -> float:
-        warmup = max(1, self.config.steps // 20)
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, self.config.steps - warmup))
-        return 0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * progress))
 
     # -- one step -------------------------------------------------------------------------
     def losses(
