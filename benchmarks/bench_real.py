@@ -680,9 +680,9 @@ def adapted_models(
     """Test-time self-supervised adaptation (no labels): each lifter model is adapted to each
     clip's own detections (2D reprojection, cycle, prior, mocap anchor), then run on that clip,
     as `replay --adapt-steps` does for an athlete's clip. Fills `predictions`."""
-    from coach_backend.gcssn.adapt import AdaptConfig
     from coach_backend.gcssn.adaptation import adapt_lifter
     from coach_backend.gcssn.api import Reconstructor
+    from coach_backend.gcssn.configs import AdaptConfig
     from coach_backend.gcssn.lifter import KeypointLifter
 
     out = []

@@ -12,6 +12,7 @@ import torch
 from coach_backend.body import BodyParams, load_body_model
 from coach_backend.gcssn import GCSSN, Reconstructor, reconstruct_from_keypoints
 from coach_backend.gcssn.api import DEFAULT_WEIGHTS, load_gcssn
+from coach_backend.gcssn.configs import TrainConfig
 from coach_backend.gcssn.geometry import (
     camera_from_pelvis,
     pelvis_position,
@@ -21,7 +22,6 @@ from coach_backend.gcssn.geometry import (
 from coach_backend.gcssn.losses import keypoint_reprojection, silhouette_agreement
 from coach_backend.gcssn.refine import FitConfig, fit_to_representation
 from coach_backend.gcssn.synthetic import SyntheticSource, drop_keypoints, remove_silhouettes
-from coach_backend.gcssn.train import TrainConfig
 from coach_backend.gcssn.training import Trainer
 from coach_backend.mocap import load_bvh, retarget
 from coach_backend.perception.render import cluster_vertices, project_to_crop

@@ -15,9 +15,9 @@ from coach_backend.body import load_body_model
 from coach_backend.body.skeleton import MIRRORED_KEYPOINTS, SMPL_JOINT_NAMES
 from coach_backend.config import OFFLINE_REFINE_STEPS
 from coach_backend.gcssn import Reconstructor, reconstruct_from_keypoints
-from coach_backend.gcssn.adapt import AdaptConfig
 from coach_backend.gcssn.adaptation import adapt_lifter, reprojection_loss
 from coach_backend.gcssn.api import DEFAULT_WEIGHTS, NO_VERTICES, load_gcssn
+from coach_backend.gcssn.configs import AdaptConfig, CameraRanges, LifterTrainConfig, recipe_configs
 from coach_backend.gcssn.lifter import (
     KeypointLifter,
     LiftedPose,
@@ -54,7 +54,6 @@ from coach_backend.gcssn.metrics import pa_mpjpe
 from coach_backend.gcssn.refine import fit_lifted_to_keypoints, similarity_aligned
 from coach_backend.gcssn.rotations import rotvec_to_rotmat
 from coach_backend.gcssn.synthetic import SyntheticSource, ViewConfig
-from coach_backend.gcssn.train_lifter import CameraRanges, LifterTrainConfig, recipe_configs
 from coach_backend.mocap import load_bvh, retarget
 from coach_backend.mocap.dataset import MotionDataset
 from coach_backend.perception.types import PerceptionConfig, stack

@@ -21,22 +21,10 @@ from __future__ import annotations
 # Only the standard library and light project modules at import: `--help` answers before
 # torch and the adaptation (coach_backend.gcssn.adaptation) load.
 import argparse
-from dataclasses import dataclass
 from pathlib import Path
 
+from coach_backend.gcssn.configs import AdaptConfig
 from coach_backend.resources import data_path
-
-
-@dataclass(frozen=True)
-class AdaptConfig:
-    steps: int = 300
-    batch: int = 128
-    lr: float = 5e-5
-    weight_2d: float = 1.0
-    weight_cycle: float = 0.5
-    weight_prior: float = 2e-3
-    weight_anchor: float = 1.0
-    seed: int = 0
 
 
 def main(argv: list[str] | None = None) -> None:

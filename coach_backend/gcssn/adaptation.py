@@ -15,7 +15,7 @@ import torch
 from tqdm import tqdm
 
 from coach_backend.body import BodyModel, load_body_model
-from coach_backend.gcssn.adapt import AdaptConfig
+from coach_backend.gcssn.configs import AdaptConfig, LifterTrainConfig
 from coach_backend.gcssn.lifter import (
     KeypointLifter,
     keypoint_rays,
@@ -24,7 +24,6 @@ from coach_backend.gcssn.lifter import (
 )
 from coach_backend.gcssn.lifter_training import KeypointSampler, supervised_losses, weighted_total
 from coach_backend.gcssn.rotations import rotmat_to_rotvec
-from coach_backend.gcssn.train_lifter import LifterTrainConfig
 from coach_backend.perception.types import RepresentationBatch
 from coach_backend.resources import model_path
 

@@ -235,8 +235,8 @@ class Reconstructor:
         """Adapt the lifter to these (unlabelled) representations of one clip, self-supervised
         (`coach_backend.gcssn.adapt`), and use the adapted network from now on. Returns the
         loss history. Only the lifter adapts; the CNN models raise ValueError."""
-        from coach_backend.gcssn.adapt import AdaptConfig
         from coach_backend.gcssn.adaptation import adapt_lifter
+        from coach_backend.gcssn.configs import AdaptConfig
 
         if not isinstance(self.net, KeypointLifter):
             raise ValueError("only the lifter models can adapt to a clip")

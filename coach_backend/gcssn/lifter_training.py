@@ -26,6 +26,7 @@ from coach_backend.body.skeleton import (
     NUM_KEYPOINTS,
     SMPL_JOINT_NAMES,
 )
+from coach_backend.gcssn.configs import STAGE_WEIGHTS, CameraRanges, LifterTrainConfig
 from coach_backend.gcssn.lifter import (
     NETWORK_TYPE,
     KeypointLifter,
@@ -35,7 +36,6 @@ from coach_backend.gcssn.lifter import (
 )
 from coach_backend.gcssn.metrics import pa_mpjpe
 from coach_backend.gcssn.synthetic import camera_rotation
-from coach_backend.gcssn.train_lifter import STAGE_WEIGHTS, CameraRanges, LifterTrainConfig
 from coach_backend.gcssn.training import ResumableTraining, _git_commit
 from coach_backend.mocap.dataset import MotionDataset, load_motion_dataset
 from coach_backend.perception.detector_offsets import (

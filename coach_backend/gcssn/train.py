@@ -15,31 +15,9 @@ from __future__ import annotations
 # Only the standard library and light project modules at import: `--help` answers before
 # torch, numpy and the trainer (coach_backend.gcssn.training) load.
 import argparse
-from dataclasses import dataclass
 from pathlib import Path
 
-from coach_backend.resources import data_path
-
-DEFAULT_DATASET = data_path("cmu_smpl.npz")
-
-
-@dataclass
-class TrainConfig:
-    mode: str = "self"  # "self" (no 3D ground truth in any loss) or "supervised" (GC-N)
-    dataset: Path = DEFAULT_DATASET
-    out: Path = Path("checkpoints/self")
-    steps: int = 6000
-    batch: int = 48
-    pool: int = 24000  # clean synthetic samples rendered once
-    lr: float = 1e-3
-    threads: int = 1
-    seed: int = 0
-    checkpoint_every: int = 250
-    cycle_every: int = 2  # cycle-consistency costs a render: apply it every n-th step
-    resolution: int = 64
-    real_videos: tuple[Path, ...] = ()  # legally usable footage; MediaPipe makes its inputs
-    real_fraction: float = 0.25  # share of self-supervised steps drawn from real footage
-    real_every_nth_frame: int = 3
+from coach_backend.gcssn.configs import DEFAULT_DATASET, TrainConfig
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -38,7 +38,7 @@ from coach_backend.perception.types import Camera, RepresentationBatch
 from coach_backend.prior.model import load_pose_prior
 
 if TYPE_CHECKING:
-    from coach_backend.gcssn.train import TrainConfig
+    from coach_backend.gcssn.configs import TrainConfig
 
 
 def _git_commit() -> str:
