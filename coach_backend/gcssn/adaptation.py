@@ -7,7 +7,6 @@ are parsed.
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import torch
 from tqdm import tqdm
 
 from coach_backend.body import BodyModel, load_body_model
+from coach_backend.gcssn.api import save_gcssn
 from coach_backend.gcssn.configs import AdaptConfig, LifterTrainConfig
 from coach_backend.gcssn.lifter import (
     KeypointLifter,
@@ -165,7 +165,4 @@ def export_adapted(
         "name": "gcssn-lifter-adapted",
         "adaptation": extra,
     }
-    state = {k: v.half() if v.is_floating_point() else v for k, v in lifter.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": state, "card": card}, path)
-    path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    save_gcssn(lifter, card, path)

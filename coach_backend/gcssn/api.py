@@ -7,6 +7,7 @@ result.joints  # (T,24,3) metres, camera frame (OpenCV axes: x right, y down, z 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +139,16 @@ def load_gcssn(path: str | Path = DEFAULT_WEIGHTS) -> Network:
     net.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
     net.card = card
     return net.eval()
+
+
+def save_gcssn(net: torch.nn.Module, card: dict, path: str | Path) -> None:
+    """What `load_gcssn` reads: fp16 weights and the card in one `.pt` (half the size; loaded
+    back as float32), and the card beside it as `.json` for people. Folders are created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}
+    torch.save({"state_dict": state, "card": card}, path)
+    path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
 
 
 class Reconstructor:

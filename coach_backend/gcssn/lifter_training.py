@@ -6,7 +6,6 @@ which imports this module only once its arguments are parsed.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -26,6 +25,7 @@ from coach_backend.body.skeleton import (
     NUM_KEYPOINTS,
     SMPL_JOINT_NAMES,
 )
+from coach_backend.gcssn.api import save_gcssn
 from coach_backend.gcssn.configs import STAGE_WEIGHTS, CameraRanges, LifterTrainConfig
 from coach_backend.gcssn.lifter import (
     NETWORK_TYPE,
@@ -657,8 +657,6 @@ class LifterTrainer(ResumableTraining):
 
     def export(self, path: Path) -> None:
         """Weights + a model card, as loaded by `coach_backend.gcssn.load_gcssn`."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        last = self.history[-200:]
         validation = [h for h in self.history if "val_pa_mpjpe" in h]
         temporal = self.net.config.window_radius > 0
         card = {
@@ -713,17 +711,13 @@ class LifterTrainer(ResumableTraining):
                 "rotations": self.config.weight_rotations,
                 "betas": self.config.weight_betas,
             },
-            "final_losses": {k: float(np.mean([h[k] for h in last if k in h])) for k in last[-1]},
+            "final_losses": self.final_losses(),
             "held_out_clean_2d": validation[-1] if validation else {},
             "reads_detector_3d": self.config.world_input and self.config.reads_detector_3d,
             "commit": _git_commit(),
             "body_model": self.body.name,
         }
-        state = {
-            k: v.half() if v.is_floating_point() else v for k, v in self.net.state_dict().items()
-        }
-        torch.save({"state_dict": state, "card": card}, path)
-        path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+        save_gcssn(self.net, card, path)
 
 
 def run_recipe(configs: list[LifterTrainConfig], export: Path | None) -> Path:

@@ -6,7 +6,6 @@ arguments are parsed.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from dataclasses import asdict, fields
@@ -19,6 +18,7 @@ from smplx.lbs import batch_rodrigues
 from tqdm import tqdm
 
 from coach_backend.body import BodyModel, BodyParams, load_body_model
+from coach_backend.gcssn.api import save_gcssn
 from coach_backend.gcssn.geometry import posed_body
 from coach_backend.gcssn.losses import (
     LossWeights,
@@ -147,6 +147,11 @@ class ResumableTraining:
             tmp,
         )
         tmp.replace(self.checkpoint_path)  # atomic: a kill mid-write keeps the last checkpoint
+
+    def final_losses(self) -> dict[str, float]:
+        """Each logged loss averaged over the last 200 logged steps (the card's figures)."""
+        last = self.history[-200:]
+        return {k: float(np.mean([h[k] for h in last if k in h])) for k in last[-1]}
 
     def _lr_factor(self, step: int) -> float:
         """A pure function of the step and the *current* step budget, so a resumed run may be
@@ -298,8 +303,6 @@ class Trainer(ResumableTraining):
 
     def export(self, path: Path, extra: dict[str, object]) -> None:
         """Weights + a model card, as loaded by `coach_backend.gcssn.load_gcssn`."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        last = self.history[-200:]
         card = {
             "name": f"gcssn-{self.config.mode}",
             "mode": self.config.mode,
@@ -313,16 +316,12 @@ class Trainer(ResumableTraining):
                 else ""
             ),
             "losses": sorted(self.history[-1].keys()),
-            "final_losses": {k: float(np.mean([h[k] for h in last if k in h])) for k in last[-1]},
+            "final_losses": self.final_losses(),
             "commit": _git_commit(),
             "body_model": self.body.name,
             **extra,
         }
-        state = {
-            k: v.half() if v.is_floating_point() else v for k, v in self.net.state_dict().items()
-        }
-        torch.save({"state_dict": state, "card": card}, path)
-        path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+        save_gcssn(self.net, card, path)
 
 
 def _rotmats(truth: SyntheticTruth) -> torch.Tensor:
